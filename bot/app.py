@@ -1,0 +1,121 @@
+"""Build the python-telegram-bot Application with the service, handlers and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.handlers import SERVICE_KEY, register_handlers
+from bot.service import RecommenderService
+from bot.storage import Store
+from bot.trainer import Trainer
+
+__all__ = [
+    "DATABASE_NAME",
+    "PerUserUpdateProcessor",
+    "build_application",
+    "start_services",
+    "stop_services",
+]
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "bot.sqlite3"
+# A placeholder token for the local transport, which never checks it.
+LOCAL_TOKEN = "0:local"
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Process updates of different users concurrently, and each user's in arrival order.
+
+    A user waiting for a training does not hold up anyone else, and their own commands
+    still run one after another.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(user.id, asyncio.Lock())
+        self._users[user.id] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[user.id] -= 1
+            if not self._users[user.id]:
+                del self._users[user.id]
+                del self._locks[user.id]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def build_service(settings: Settings) -> RecommenderService:
+    """Open the store in ``DATA_DIR`` and wire it to a trainer."""
+    store = Store(
+        settings.data_dir / DATABASE_NAME,
+        default_scale=settings.rating_scale(),
+        load_demo_data=settings.load_demo_data,
+    )
+    trainer = Trainer(store.snapshot, settings.model_settings(), settings.train_settings())
+    return RecommenderService(
+        store,
+        trainer,
+        recommend_limit=settings.recommend_limit,
+        wait_seconds=settings.recommend_wait_seconds,
+    )
+
+
+def build_application(settings: Settings, *, request: BaseRequest | None = None) -> Application:
+    """Build the Application; with ``request``, all Bot API calls go to that transport."""
+    if request is not None:
+        token = LOCAL_TOKEN
+    elif settings.telegram_bot_token is not None:
+        token = settings.telegram_bot_token.get_secret_value()
+    else:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(start_services)
+        .post_shutdown(stop_services)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data[SERVICE_KEY] = build_service(settings)
+    application.bot_data["shutdown_timeout"] = settings.shutdown_timeout_seconds
+    register_handlers(application)
+    return application
+
+
+async def start_services(application: Application) -> None:
+    """Start the first training; ``run_polling`` calls this after initialising."""
+    application.bot_data[SERVICE_KEY].start()
+    logger.info("bot @%s started", application.bot.username)
+
+
+async def stop_services(application: Application) -> None:
+    """Finish a pending training within the shutdown timeout and close the store."""
+    service: RecommenderService = application.bot_data[SERVICE_KEY]
+    await service.close(application.bot_data["shutdown_timeout"])
+    logger.info("bot stopped")

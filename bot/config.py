@@ -1,0 +1,98 @@
+"""Settings read from the environment and ``.env`` by pydantic-settings.
+
+Every setting is listed in ``.env.example`` with its unit and default. The token is a
+``SecretStr``: ``repr()`` and ``str()`` show asterisks, and validation errors never echo an
+input value.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from recommender.data import RatingScale
+from recommender.model import ModelConfig
+from recommender.training import TrainConfig
+
+__all__ = ["TOKEN_VARIABLE", "Settings"]
+
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+_MODEL = ModelConfig()
+_TRAIN = TrainConfig()
+
+
+class Settings(BaseSettings):
+    """Bot configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    data_dir: Path = Path("data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    bot_mode: Literal["polling", "webhook"] = "polling"
+
+    rating_min: float = 1.0
+    rating_max: float = 5.0
+    rating_step: float = 0.5
+    load_demo_data: bool = True
+
+    recommend_limit: int = Field(10, ge=1, le=50)
+    recommend_wait_seconds: float = Field(3.0, ge=0, le=60)
+
+    model_embedding_dim: int = Field(_MODEL.embedding_dim, ge=1, le=512)
+    model_hidden_dim: int = Field(_MODEL.hidden_dim, ge=0, le=1024)
+    train_epochs: int = Field(_TRAIN.epochs, ge=1, le=10_000)
+    train_learning_rate: float = Field(_TRAIN.learning_rate, gt=0, le=1)
+    train_batch_size: int = Field(_TRAIN.batch_size, ge=1)
+    train_weight_decay: float = Field(_TRAIN.weight_decay, ge=0)
+    train_seed: int = _TRAIN.seed
+    torch_threads: int = Field(1, ge=1, le=64)
+    shutdown_timeout_seconds: float = Field(10.0, ge=0, le=600)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> Settings:
+        self.rating_scale()
+        return self
+
+    def rating_scale(self) -> RatingScale:
+        """Return the scale for a new store (an existing store keeps its own)."""
+        return RatingScale(self.rating_min, self.rating_max, self.rating_step)
+
+    def model_settings(self) -> ModelConfig:
+        return ModelConfig(
+            embedding_dim=self.model_embedding_dim, hidden_dim=self.model_hidden_dim
+        )
+
+    def train_settings(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.train_epochs,
+            learning_rate=self.train_learning_rate,
+            batch_size=self.train_batch_size,
+            weight_decay=self.train_weight_decay,
+            seed=self.train_seed,
+        )
+
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]

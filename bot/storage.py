@@ -1,0 +1,282 @@
+"""SQLite storage: users, the movie catalogue and ratings. It is the source of truth.
+
+Every write runs in its own ``BEGIN IMMEDIATE`` transaction and returns only after the
+commit. Each rating write bumps a store-wide ``revision`` in the same transaction, so a
+trained model can say exactly which ratings it has seen. The connection is shared between
+the event loop's worker threads and guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recommender.data import DEMO_MOVIE_TITLES, RatingScale, demo_ratings
+
+__all__ = ["RatingWrite", "RatingsSnapshot", "Store"]
+
+# Each entry upgrades the schema from version N-1 to N. A new release appends entries and
+# never edits old ones, so an older database opens in a newer release.
+MIGRATIONS = [
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        user_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        telegram_id INTEGER UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('demo', 'chat', 'import')),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE movies (
+        movie_id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL
+    );
+    CREATE TABLE ratings (
+        user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        movie_id INTEGER NOT NULL REFERENCES movies (movie_id) ON DELETE CASCADE,
+        rating REAL NOT NULL,
+        rated_at REAL NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (user_id, movie_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ratings_by_movie ON ratings (movie_id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class RatingWrite:
+    """A committed rating, with the value it replaced (``None`` for a first rating)."""
+
+    user_id: int
+    movie_id: int
+    rating: float
+    previous: float | None
+    revision: int
+
+
+@dataclass(frozen=True)
+class RatingsSnapshot:
+    """All ratings as of one store ``revision``, read in a single transaction."""
+
+    ratings: pd.DataFrame
+    revision: int
+    movie_ids: tuple[int, ...]
+    scale: RatingScale
+
+
+class Store:
+    """SQLite database of users, movies and ratings in one file."""
+
+    def __init__(
+        self, path: Path, *, default_scale: RatingScale, load_demo_data: bool = True
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._connection.execute("PRAGMA synchronous = FULL")
+        self._connection.execute("PRAGMA busy_timeout = 5000")
+        self._connection.execute("PRAGMA foreign_keys = ON")
+        created = self._migrate()
+        if created:
+            self._initialise(default_scale, load_demo_data)
+        self.scale = self._read_scale()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def _migrate(self) -> bool:
+        """Apply pending migrations; return true if the database was new."""
+        version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database {self.path} has schema version {version}, newer than this "
+                f"release's {SCHEMA_VERSION}: upgrade the bot or use another DATA_DIR"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction() as connection:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {number + 1}")
+        return version == 0
+
+    def _initialise(self, scale: RatingScale, load_demo_data: bool) -> None:
+        now = time.time()
+        with self._transaction() as connection:
+            connection.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("rating_min", repr(scale.minimum)),
+                    ("rating_max", repr(scale.maximum)),
+                    ("rating_step", repr(scale.step)),
+                    ("revision", "0"),
+                ],
+            )
+            connection.executemany(
+                "INSERT INTO movies (movie_id, title) VALUES (?, ?)", DEMO_MOVIE_TITLES.items()
+            )
+            if not load_demo_data:
+                return
+            ratings = demo_ratings()
+            for user_id in sorted(ratings["user_id"].unique()):
+                connection.execute(
+                    "INSERT INTO users (user_id, source, created_at) VALUES (?, 'demo', ?)",
+                    (int(user_id), now),
+                )
+            connection.executemany(
+                "INSERT INTO ratings (user_id, movie_id, rating, rated_at, revision) "
+                "VALUES (?, ?, ?, ?, 1)",
+                [
+                    (int(row.user_id), int(row.movie_id), float(row.rating), now)
+                    for row in ratings.itertuples()
+                ],
+            )
+            connection.execute("UPDATE meta SET value = '1' WHERE key = 'revision'")
+
+    def _read_scale(self) -> RatingScale:
+        with self._lock:
+            rows = dict(self._connection.execute("SELECT key, value FROM meta").fetchall())
+        return RatingScale(
+            float(rows["rating_min"]), float(rows["rating_max"]), float(rows["rating_step"])
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def user_for_telegram(self, telegram_id: int) -> int | None:
+        """Return the user ID mapped to a Telegram user, or ``None`` if unregistered."""
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT user_id FROM users WHERE telegram_id = ?", (telegram_id,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def register(self, telegram_id: int) -> tuple[int, bool]:
+        """Map a Telegram user to a user ID, creating one if needed; return (ID, created)."""
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT user_id FROM users WHERE telegram_id = ?", (telegram_id,)
+            ).fetchone()
+            if row is not None:
+                return int(row[0]), False
+            cursor = connection.execute(
+                "INSERT INTO users (telegram_id, source, created_at) VALUES (?, 'chat', ?)",
+                (telegram_id, time.time()),
+            )
+            return int(cursor.lastrowid), True
+
+    def movie_titles(self) -> dict[int, str]:
+        """Map every catalogue movie ID to its title, in ID order."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movie_id, title FROM movies ORDER BY movie_id"
+            ).fetchall()
+        return {int(movie_id): title for movie_id, title in rows}
+
+    def has_movie(self, movie_id: int) -> bool:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT 1 FROM movies WHERE movie_id = ?", (movie_id,)
+            ).fetchone()
+        return row is not None
+
+    def set_rating(self, user_id: int, movie_id: int, rating: float) -> RatingWrite:
+        """Insert or replace one rating and commit it; raise ``ValueError`` if off the scale."""
+        self.scale.check(rating)
+        with self._transaction() as connection:
+            previous = connection.execute(
+                "SELECT rating FROM ratings WHERE user_id = ? AND movie_id = ?",
+                (user_id, movie_id),
+            ).fetchone()
+            revision = self._bump_revision(connection)
+            connection.execute(
+                "INSERT INTO ratings (user_id, movie_id, rating, rated_at, revision) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id, movie_id) DO UPDATE SET "
+                "rating = excluded.rating, rated_at = excluded.rated_at, "
+                "revision = excluded.revision",
+                (user_id, movie_id, rating, time.time(), revision),
+            )
+        return RatingWrite(
+            user_id, movie_id, rating, None if previous is None else previous[0], revision
+        )
+
+    @staticmethod
+    def _bump_revision(connection: sqlite3.Connection) -> int:
+        row = connection.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+            "WHERE key = 'revision' RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    def revision(self) -> int:
+        """Return the revision of the latest rating change."""
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT value FROM meta WHERE key = 'revision'"
+            ).fetchone()
+        return int(row[0])
+
+    def user_ratings(self, user_id: int) -> dict[int, float]:
+        """Map each movie the user rated to the rating."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movie_id, rating FROM ratings WHERE user_id = ? ORDER BY movie_id",
+                (user_id,),
+            ).fetchall()
+        return {int(movie_id): float(rating) for movie_id, rating in rows}
+
+    def user_revision(self, user_id: int) -> int:
+        """Return the revision of the user's latest rating, or 0 if they rated nothing."""
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT MAX(revision) FROM ratings WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def snapshot(self) -> RatingsSnapshot:
+        """Read every rating, the catalogue and the revision in one read transaction."""
+        with self._lock:
+            self._connection.execute("BEGIN")
+            try:
+                ratings = pd.read_sql_query(
+                    "SELECT user_id, movie_id, rating FROM ratings", self._connection
+                )
+                movie_rows = self._connection.execute(
+                    "SELECT movie_id FROM movies ORDER BY movie_id"
+                ).fetchall()
+                revision = int(
+                    self._connection.execute(
+                        "SELECT value FROM meta WHERE key = 'revision'"
+                    ).fetchone()[0]
+                )
+            finally:
+                self._connection.execute("COMMIT")
+        return RatingsSnapshot(
+            ratings=ratings,
+            revision=revision,
+            movie_ids=tuple(int(row[0]) for row in movie_rows),
+            scale=self.scale,
+        )

@@ -1,0 +1,89 @@
+"""Shared fixtures: settings in a temporary DATA_DIR and the real Application on a stub API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, start_services, stop_services
+from bot.config import Settings
+from bot.handlers import SERVICE_KEY
+from bot.service import RecommenderService
+from bot.transport import LocalBotApi
+from bot.updates import message_update
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the caller's environment and any .env file out of every test."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "DATA_DIR", "LOG_LEVEL", "BOT_", "TRAIN_", "MODEL_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides) -> Settings:
+        values = {"data_dir": tmp_path / "data", "recommend_wait_seconds": 30.0}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+class BotHarness:
+    """The real Application with ``LocalBotApi`` as its Bot API, driven update by update."""
+
+    def __init__(self, application: Application, api: LocalBotApi) -> None:
+        self.application = application
+        self.api = api
+
+    @property
+    def service(self) -> RecommenderService:
+        return self.application.bot_data[SERVICE_KEY]
+
+    async def send(self, text: str, **fields) -> list[str]:
+        """Process one text message and return the texts the bot sent in reply."""
+        return await self.process(message_update(text, **fields))
+
+    async def process(self, data: dict) -> list[str]:
+        sent_before = len(self.api.sent_texts())
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+        return self.api.sent_texts()[sent_before:]
+
+    async def reply(self, text: str, **fields) -> str:
+        """Process one message and return its single reply."""
+        replies = await self.send(text, **fields)
+        assert len(replies) == 1, replies
+        return replies[0]
+
+    async def settle(self) -> None:
+        """Wait until no training is pending or running."""
+        await self.service.trainer.wait_idle()
+
+
+async def start_harness(settings: Settings) -> BotHarness:
+    api = LocalBotApi()
+    application = build_application(settings, request=api)
+    await application.initialize()
+    await start_services(application)
+    return BotHarness(application, api)
+
+
+async def stop_harness(harness: BotHarness) -> None:
+    await stop_services(harness.application)
+    await harness.application.shutdown()
+
+
+@pytest.fixture
+async def bot(make_settings) -> AsyncIterator[BotHarness]:
+    harness = await start_harness(make_settings())
+    await harness.settle()
+    yield harness
+    await stop_harness(harness)
