@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 
 from bot.storage import RatingWrite, Store
@@ -72,9 +73,12 @@ class RecommenderService:
     def scale(self) -> RatingScale:
         return self.store.scale
 
+    def _scale_bounds(self) -> str:
+        return f"{self.scale.minimum:g} to {self.scale.maximum:g}"
+
     def start(self) -> None:
         """Train on the stored ratings in the background."""
-        self.trainer.request(self.store.revision())
+        self.trainer.request()
 
     async def close(self, timeout: float) -> None:
         await self.trainer.close(timeout)
@@ -91,13 +95,15 @@ class RecommenderService:
         """Validate and commit a rating, then request a retraining."""
         if movie_id not in self.titles:
             raise InvalidRequest(f"Movie #{movie_id} is not in the catalogue.")
+        if math.isinf(rating):
+            raise InvalidRequest(f"Rating is outside the scale {self._scale_bounds()}.")
         try:
             self.scale.check(rating)
         except ValueError as error:
             raise InvalidRequest(f"{str(error).capitalize()}.") from None
         written = await asyncio.to_thread(self.store.set_rating, user_id, movie_id, rating)
         logger.debug("user %d rated movie %d (revision %d)", user_id, movie_id, written.revision)
-        self.trainer.request(written.revision)
+        self.trainer.request()
         return written
 
     async def training_pending(self, user_id: int) -> bool:

@@ -4,7 +4,7 @@
 store, trains on it in a worker thread and then replaces ``Trainer.ranker`` in one
 assignment, so a request sees the old model or the new one and never a half-built one.
 Requests that arrive while a training runs cause exactly one more training afterwards,
-because that training reads the newest snapshot.
+which reads the newest snapshot.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Trainer:
         self._stop = threading.Event()
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._wanted_revision = 0
+        self._dirty = False
         self._failures = 0
         self._closing = False
 
@@ -110,18 +110,19 @@ class Trainer:
         """Return true if ratings up to ``revision`` are not yet in the served model."""
         return revision > self.trained_revision and (self.running or self._task is not None)
 
-    def request(self, revision: int) -> None:
-        """Ask for a model that includes ratings up to ``revision``."""
+    def request(self) -> None:
+        """Mark the model stale; a training on a fresh snapshot follows."""
         if self._closing:
             return
-        self._wanted_revision = max(self._wanted_revision, revision)
+        self._dirty = True
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="trainer")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while self._wanted_revision > self.trained_revision and not self._stop.is_set():
+            while self._dirty and not self._stop.is_set():
+                self._dirty = False
                 snapshot = await asyncio.to_thread(self._take_snapshot)
                 self.running = True
                 self.runs += 1
@@ -139,6 +140,7 @@ class Trainer:
                     logger.info("training run %d cancelled at shutdown", run)
                     return
                 except Exception as error:
+                    self._dirty = True
                     await self._record_failure(run, len(snapshot.ratings), error)
                     continue
                 finally:
@@ -146,9 +148,6 @@ class Trainer:
                 self._failures = 0
                 self.last_error = None
                 self.current = version
-                # A snapshot may be newer than any request, because ratings can be committed
-                # between request() and the snapshot.
-                self._wanted_revision = max(self._wanted_revision, version.revision)
                 logger.info(
                     "training run %d done: %d ratings, %d epochs, loss %.4f, %.2f s",
                     run,

@@ -79,12 +79,14 @@ def train(
     """Train a fresh SimpleRec on the rated cells and return it with its epoch losses.
 
     ``on_epoch(epoch, loss)`` is called after each epoch (epochs count from 1) with the mean
-    BCE loss over that epoch's samples. Raises ``TrainingError`` on an empty data set or a
-    non-finite loss, and ``TrainingCancelled`` when ``should_stop()`` turns true between
-    batches.
+    BCE loss over that epoch's samples. Raises ``TrainingError`` on an empty data set,
+    non-finite ratings or a non-finite model output, and ``TrainingCancelled`` when
+    ``should_stop()`` turns true between batches.
     """
     if len(ratings) == 0:
         raise TrainingError("no ratings to train on")
+    if not torch.isfinite(ratings.ratings).all():
+        raise TrainingError("the ratings contain NaN or infinite values")
     started = time.perf_counter()
     generator = torch.Generator().manual_seed(train_config.seed)
     model = SimpleRec(len(ratings.user_ids), len(ratings.movie_ids), model_config)
@@ -106,7 +108,10 @@ def train(
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(f"training stopped at epoch {epoch}")
             optimizer.zero_grad()
-            loss = loss_function(model(user_rows, movie_rows), targets)
+            predictions = model(user_rows, movie_rows)
+            if not torch.isfinite(predictions).all():
+                raise TrainingError(f"the model output became non-finite at epoch {epoch}")
+            loss = loss_function(predictions, targets)
             loss.backward()
             optimizer.step()
             total += loss.item()

@@ -63,6 +63,12 @@ class BotHarness:
         assert len(replies) == 1, replies
         return replies[0]
 
+    async def reply_to(self, data: dict) -> str:
+        """Process one update given as JSON and return its single reply."""
+        replies = await self.process(data)
+        assert len(replies) == 1, replies
+        return replies[0]
+
     async def settle(self) -> None:
         """Wait until no training is pending or running."""
         await self.service.trainer.wait_idle()

@@ -1,0 +1,55 @@
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.console import run_console
+
+LINE = re.compile(r"\d+\. Movie #(\d+): [01]\.\d{3}")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def reply_blocks(output: str) -> list[str]:
+    return [block for block in output.split("\n\n") if block.strip()]
+
+
+async def test_console_chat_rates_and_recommends(make_settings):
+    output = io.StringIO()
+    stream = io.StringIO("/rate 102 5\n\n/recommend all\n/recommend\n/quit\n/help\n")
+    assert await run_console(make_settings(), stream, output) == 0
+    blocks = reply_blocks(output.getvalue())
+    assert blocks[0].startswith("Console chat")
+    assert blocks[1].startswith("Saved: movie #102 rated 5.")
+    assert len(LINE.findall(blocks[2])) == 4
+    assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
+    assert len(blocks) == 4
+
+
+async def test_console_chat_ends_at_end_of_input(make_settings):
+    output = io.StringIO()
+    assert await run_console(make_settings(), io.StringIO("/start\n"), output) == 0
+    assert "You are user #6." in output.getvalue()
+
+
+def test_console_chat_as_a_process(tmp_path):
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="/rate 102 5\n/recommend all\n/recommend\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        cwd=tmp_path,
+        check=True,
+    )
+    blocks = reply_blocks(completed.stdout)
+    assert len(LINE.findall(blocks[2])) == 4
+    assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
+    assert "Traceback" not in completed.stderr
