@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 class InvalidRequest(ValueError):
-    """A user's request that cannot be carried out; the message says why."""
+    """A user's request that cannot be carried out; the message explains why."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class RecommenderService:
         """Rank the user's unrated movies, or every movie with ``include_rated``."""
         rated = await asyncio.to_thread(self.store.user_ratings, user_id)
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        ranker = self._ranker()
+        ranker = await asyncio.to_thread(self._ranker)
         candidates = [movie for movie in self.titles if include_rated or movie not in rated]
         ranked = ranker.rank(user_id, candidates, limit=self.recommend_limit)
         movies = [

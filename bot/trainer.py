@@ -1,7 +1,7 @@
 """Background retraining: one training at a time, coalesced requests, atomic model swap.
 
 ``Trainer.request()`` marks the model stale. A single asyncio task takes a snapshot of the
-store, trains on it in a worker thread and then replaces ``Trainer.ranker`` in one
+store, trains on it in a worker thread and then replaces ``Trainer.current`` in one
 assignment, so a request sees the old model or the new one and never a half-built one.
 Requests that arrive while a training runs cause exactly one more training afterwards,
 which reads the newest snapshot.
