@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.config import TOKEN_VARIABLE, Settings
 from bot.console import run_console
 from bot.logs import configure_logging
+from bot.storage import StorageError
 
 logger = logging.getLogger("bot")
 
@@ -33,26 +34,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_invalid_settings(error: ValidationError) -> str:
+    """List each invalid setting by its environment variable; input values stay hidden."""
+    lines = ["error: invalid settings (environment or .env):"]
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        lines.append(f"  {name}: {problem['msg']}")
+    lines.append("See .env.example for each setting's allowed values.")
+    return "\n".join(lines)
+
+
 def load_settings() -> Settings | None:
     try:
         return Settings()
     except ValidationError as error:
-        print(f"error: invalid settings\n{error}", file=sys.stderr)
+        print(describe_invalid_settings(error), file=sys.stderr)
         return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = load_settings()
-    if settings is None:
-        return 2
+def run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.telegram_bot_token
-    configure_logging(
-        settings.log_level_number(),
-        secrets=[token.get_secret_value()] if token is not None else [],
-    )
-    torch.set_num_threads(settings.torch_threads)
-
     if args.command == "chat":
         if settings.log_level == "INFO":
             # The chat prints to the same terminal: keep lifecycle lines out of the way.
@@ -72,6 +73,24 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("polling for updates")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    if settings is None:
+        return 2
+    token = settings.telegram_bot_token
+    configure_logging(
+        settings.log_level_number(),
+        secrets=[token.get_secret_value()] if token is not None else [],
+    )
+    torch.set_num_threads(settings.torch_threads)
+    try:
+        return run(args, settings)
+    except StorageError as error:
+        print(f"error: {error}. Set DATA_DIR to a writable folder.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE_KEY = "service"
 MOVIE_ID_PATTERN = re.compile(r"[0-9]{1,18}", re.ASCII)
-RATING_PATTERN = re.compile(r"[0-9]+(?:[.,][0-9]+)?", re.ASCII)
+RATING_PATTERN = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> RecommenderService:
@@ -54,7 +54,7 @@ def parse_movie_id(text: str) -> int:
 
 
 def parse_rating(text: str) -> float:
-    """Parse a decimal rating such as ``4``, ``4.5`` or ``4,5``; the scale is checked later."""
+    """Parse a decimal rating such as ``4``, ``4.5`` or ``4,5``; the service checks the scale."""
     if RATING_PATTERN.fullmatch(text):
         # Overflows to infinity for absurdly long digit strings, which the scale rejects.
         return float(text.replace(",", "."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service import Recommendations
+from bot.service import RankedMovie, Recommendations
 from bot.storage import RatingWrite
 from recommender.data import RatingScale
 
@@ -40,19 +40,20 @@ def welcome(user_id: int, created: bool) -> str:
 
 
 def help_text(scale: RatingScale, movie_ids: list[int]) -> str:
-    example = movie_ids[1] if len(movie_ids) > 1 else (movie_ids[0] if movie_ids else 102)
+    example_movie = movie_ids[1] if len(movie_ids) > 1 else (movie_ids[0] if movie_ids else 102)
+    example_rating = rating_text(scale.values()[-2])
     return (
         "I recommend movies from your ratings.\n"
         "\n"
         f"/rate <movie_id> <rating> - rate a movie {scale_text(scale)}, "
-        f"for example /rate {example} 4.5\n"
+        f"for example /rate {example_movie} {example_rating}\n"
         "/recommend - your unrated movies, best first, with a score from 0 to 1\n"
         "/recommend all - every movie, with your ratings marked\n"
         "/start - show your user number\n"
         "/help - this list\n"
         "\n"
-        "Rating again replaces your earlier rating. Edited messages are ignored: "
-        "send the command again instead."
+        "Rating again replaces your earlier rating; a decimal comma (4,5) works too. "
+        "Edited messages are ignored: send the command again instead."
     )
 
 
@@ -69,6 +70,17 @@ def rate_saved(written: RatingWrite) -> str:
 
 def recommend_error(argument: str) -> str:
     return f"Unknown option {preview(argument)}.\n{RECOMMEND_USAGE}"
+
+
+def _movie_line(rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
+    line = f"{rank}. Movie #{movie.movie_id}: {movie.score:.3f}"
+    if movie.rating is not None:
+        line += f" (you rated {rating_text(movie.rating)})"
+    elif not movie.rated_by_anyone:
+        line += " (no ratings yet)"
+    elif personal_list and not movie.personal:
+        line += " (average rating)"
+    return line
 
 
 def recommendations(result: Recommendations, *, include_rated: bool) -> str:
@@ -88,14 +100,11 @@ def recommendations(result: Recommendations, *, include_rated: bool) -> str:
         header = "Your top picks:"
     lines = [header]
     for rank, movie in enumerate(result.movies, start=1):
-        line = f"{rank}. Movie #{movie.movie_id}: {movie.score:.3f}"
-        if movie.rating is not None:
-            line += f" (you rated {rating_text(movie.rating)})"
-        lines.append(line)
+        lines.append(_movie_line(rank, movie, personal_list=result.personal))
+    if len(result.movies) < result.total:
+        lines.append(f"Showing the top {len(result.movies)} of {result.total} movies.")
     if not result.fresh:
-        lines.append(
-            "Still learning your latest rating: these scores are from the previous model."
-        )
+        lines.append("Still learning your latest rating: ask again in a few seconds.")
     return "\n".join(lines)
 
 

@@ -34,14 +34,16 @@ class RankedMovie:
     score: float
     personal: bool
     rating: float | None
+    rated_by_anyone: bool
 
 
 @dataclass(frozen=True)
 class Recommendations:
     """A user's ranked movies and the facts a reply needs to explain them.
 
-    ``fresh`` is false when the model serving the scores has not yet learned the user's
-    latest rating.
+    ``personal`` is true when the model knows the user. ``fresh`` is false when the model
+    serving the scores has not yet learned the user's latest rating. ``total`` counts the
+    candidate movies before the limit was applied.
     """
 
     user_id: int
@@ -50,6 +52,7 @@ class Recommendations:
     unrated_count: int
     personal: bool
     fresh: bool
+    total: int
 
 
 class RecommenderService:
@@ -137,6 +140,7 @@ class RecommenderService:
                 score=item.score,
                 personal=item.personal,
                 rating=rated.get(item.movie_id),
+                rated_by_anyone=item.movie_id in ranker.fallback_scores,
             )
             for item in ranked
         ]
@@ -145,6 +149,7 @@ class RecommenderService:
             movies=movies,
             rated_count=len(rated),
             unrated_count=len(self.titles) - len(rated),
-            personal=bool(movies) and all(movie.personal for movie in movies),
+            personal=ranker.knows_user(user_id),
             fresh=self.trainer.trained_revision >= revision,
+            total=len(candidates),
         )

@@ -20,7 +20,7 @@ import pandas as pd
 
 from recommender.data import DEMO_MOVIE_TITLES, RatingScale, demo_ratings
 
-__all__ = ["RatingWrite", "RatingsSnapshot", "Store"]
+__all__ = ["RatingWrite", "RatingsSnapshot", "StorageError", "Store"]
 
 # Each entry upgrades the schema from version N-1 to N. A new release appends entries and
 # never edits old ones, so an older database opens in a newer release.
@@ -54,6 +54,10 @@ MIGRATIONS = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class StorageError(RuntimeError):
+    """The database file cannot be opened, created or read."""
+
+
 @dataclass(frozen=True)
 class RatingWrite:
     """A committed rating, with the value it replaced (``None`` for a first rating)."""
@@ -81,18 +85,21 @@ class Store:
     def __init__(
         self, path: Path, *, default_scale: RatingScale, load_demo_data: bool = True
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.execute("PRAGMA synchronous = FULL")
-        self._connection.execute("PRAGMA busy_timeout = 5000")
-        self._connection.execute("PRAGMA foreign_keys = ON")
-        created = self._migrate()
-        if created:
-            self._initialise(default_scale, load_demo_data)
-        self.scale = self._read_scale()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._connection.execute("PRAGMA journal_mode = WAL")
+            self._connection.execute("PRAGMA synchronous = FULL")
+            self._connection.execute("PRAGMA busy_timeout = 5000")
+            self._connection.execute("PRAGMA foreign_keys = ON")
+            created = self._migrate()
+            if created:
+                self._initialise(default_scale, load_demo_data)
+            self.scale = self._read_scale()
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"cannot open the database {path}: {error}") from error
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -109,7 +116,7 @@ class Store:
         """Apply pending migrations; return true if the database was new."""
         version = self._connection.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StorageError(
                 f"database {self.path} has schema version {version}, newer than this "
                 f"release's {SCHEMA_VERSION}: upgrade the bot or use another DATA_DIR"
             )

@@ -12,7 +12,7 @@ from bot.trainer import fit_snapshot
 from bot.updates import message_update
 from tests.conftest import start_harness, stop_harness
 
-LINE = re.compile(r"(\d+)\. Movie #(\d+): ([01]\.\d{3})( \(you rated [\d.]+\))?")
+LINE = re.compile(r"(\d+)\. Movie #(\d+): ([01]\.\d{3})( \(you rated [\d.]+\))?( \(.+\))?")
 BOT_NAME = "MovieRecommenderBot"
 
 
@@ -67,6 +67,7 @@ async def test_rate_accepts_decimal_comma(bot):
         ("999 5", "Movie #999 is not in the catalogue."),
         ("99999999999999999999999 5", "Movie ID must be a whole number"),
         ("102 0", "Rating 0 is outside the scale 1 to 5."),
+        ("102 -1", "Rating -1 is outside the scale 1 to 5."),
         ("102 6", "Rating 6 is outside the scale 1 to 5."),
         ("102 4.3", "Rating 4.3 is not a multiple of 0.5."),
         ("102 nan", "Rating must be a finite number, got 'nan'."),
@@ -112,7 +113,7 @@ async def test_recommend_ranks_unrated_movies(bot):
     assert sorted(int(line[2]) for line in lines) == [101, 103, 104]
     scores = [float(line[3]) for line in lines]
     assert scores == sorted(scores, reverse=True)
-    assert "previous model" not in reply
+    assert "Still learning" not in reply
 
 
 async def test_recommend_all_marks_rated_movies(bot):
@@ -126,7 +127,28 @@ async def test_recommend_all_marks_rated_movies(bot):
 
 async def test_recommend_respects_limit(make_settings):
     harness = await start_harness(make_settings(recommend_limit=2))
-    assert len(ranked_lines(await harness.reply("/recommend all"))) == 2
+    reply = await harness.reply("/recommend all")
+    assert len(ranked_lines(reply)) == 2
+    assert "Showing the top 2 of 4 movies." in reply
+    await stop_harness(harness)
+
+
+async def test_help_example_fits_custom_scale(make_settings):
+    harness = await start_harness(make_settings(rating_min=0, rating_max=10, rating_step=1))
+    text = await harness.reply("/help")
+    assert "from 0 to 10 in steps of 1" in text
+    assert "/rate 102 9" in text
+    await stop_harness(harness)
+
+
+async def test_movie_nobody_rated_is_labelled(make_settings):
+    harness = await start_harness(make_settings(load_demo_data=False))
+    await harness.send("/rate 101 4", user_id=555)
+    await harness.send("/rate 102 2", user_id=555)
+    await harness.send("/rate 103 5", user_id=555)
+    reply = await harness.reply("/recommend all", user_id=555)
+    assert reply.startswith("All movies for you")
+    assert "#104: 0.500 (no ratings yet)" in reply
     await stop_harness(harness)
 
 
@@ -150,7 +172,7 @@ async def test_recommend_uses_model_that_learned_rating(bot):
     assert current.revision == bot.service.store.user_revision(user_id)
     assert current.ranker.knows_user(user_id)
     assert reply.startswith("All movies for you")
-    assert "previous model" not in reply
+    assert "Still learning" not in reply
 
 
 async def test_opposite_tastes_get_opposite_tops(bot):
@@ -189,13 +211,13 @@ async def test_recommend_past_wait_says_model_is_stale(make_settings):
     held = await hold_training(harness)
     await harness.send("/rate 104 5", user_id=555)
     reply = await harness.reply("/recommend", user_id=555)
-    assert "previous model" in reply
+    assert "Still learning" in reply
     assert "not learned your ratings yet" in reply
     typing = [call for call in harness.api.calls if call.method == "sendChatAction"]
     assert typing[-1].parameters["action"] == "typing"
     held.release.set()
     await harness.settle()
-    assert "previous model" not in await harness.reply("/recommend", user_id=555)
+    assert "Still learning" not in await harness.reply("/recommend", user_id=555)
     await stop_harness(harness)
 
 

@@ -60,7 +60,8 @@ def test_main_rejects_invalid_settings(monkeypatch, capsys):
     monkeypatch.setenv("RECOMMEND_LIMIT", "zero")
     assert main([]) == 2
     error = capsys.readouterr().err
-    assert "recommend_limit" in error
+    assert "RECOMMEND_LIMIT: Input should be a valid integer" in error
+    assert "zero" not in error
     assert TOKEN not in error
 
 
@@ -76,3 +77,15 @@ def test_formatter_redacts_token_in_message_and_traceback():
     text = formatter.format(record)
     assert TOKEN not in text
     assert text.count(REDACTED) == 2
+
+
+def test_main_reports_unusable_data_dir(monkeypatch, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("DATA_DIR", str(blocker))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert main([]) == 1
+    error = capsys.readouterr().err
+    assert "cannot open the database" in error
+    assert "Set DATA_DIR to a writable folder." in error
+    assert "Traceback" not in error

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import SCHEMA_VERSION, Store
+from bot.storage import SCHEMA_VERSION, StorageError, Store
 from recommender.data import RatingScale, demo_ratings
 
 
@@ -91,5 +91,12 @@ def test_newer_schema_is_rejected(tmp_path):
     connection = sqlite3.connect(path)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     connection.close()
-    with pytest.raises(RuntimeError, match="newer than this release"):
+    with pytest.raises(StorageError, match="newer than this release"):
+        Store(path, default_scale=RatingScale())
+
+
+def test_corrupt_database_raises_storage_error(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot open the database"):
         Store(path, default_scale=RatingScale())
