@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 
@@ -55,6 +56,9 @@ def load_settings() -> Settings | None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.telegram_bot_token
     if args.command == "chat":
+        # Undecodable input bytes become U+FFFD instead of ending the chat.
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")
         if settings.log_level == "INFO":
             # The chat prints to the same terminal: keep lifecycle lines out of the way.
             logging.getLogger().setLevel(logging.WARNING)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import Counter
+from collections.abc import Awaitable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
@@ -35,28 +38,33 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Process updates of different users concurrently, and each user's in arrival order.
 
     A user waiting for a training does not hold up anyone else, and their own commands
-    still run one after another.
+    still run one after another. The base class takes its semaphore before
+    ``do_process_update`` runs, so it gets no effective limit here: otherwise one user's
+    queued updates could take every slot while they wait for that user's lock. The limit
+    on running handlers is applied after the user's lock instead.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(self, max_running_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates=sys.maxsize)
+        self._running = asyncio.Semaphore(max_running_updates)
         self._locks: dict[int, asyncio.Lock] = {}
-        self._users: Counter[int] = Counter()
+        self._queued: Counter[int] = Counter()
 
-    async def do_process_update(self, update: object, coroutine) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None
         if user is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock = self._locks.setdefault(user.id, asyncio.Lock())
-        self._users[user.id] += 1
+        self._queued[user.id] += 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
-            self._users[user.id] -= 1
-            if not self._users[user.id]:
-                del self._users[user.id]
+            self._queued[user.id] -= 1
+            if not self._queued[user.id]:
+                del self._queued[user.id]
                 del self._locks[user.id]
 
     async def initialize(self) -> None:
@@ -73,6 +81,14 @@ def build_service(settings: Settings) -> RecommenderService:
         default_scale=settings.rating_scale(),
         load_demo_data=settings.load_demo_data,
     )
+    if store.scale != settings.rating_scale():
+        logger.warning(
+            "the database keeps its rating scale %g-%g step %g; RATING_MIN, RATING_MAX and "
+            "RATING_STEP apply only to a new database",
+            store.scale.minimum,
+            store.scale.maximum,
+            store.scale.step,
+        )
     trainer = Trainer(store.snapshot, settings.model_settings(), settings.train_settings())
     return RecommenderService(
         store,

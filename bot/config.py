@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     model_hidden_dim: int = Field(_MODEL.hidden_dim, ge=0, le=1024)
     train_epochs: int = Field(_TRAIN.epochs, ge=1, le=10_000)
     train_learning_rate: float = Field(_TRAIN.learning_rate, gt=0, le=1)
-    train_batch_size: int = Field(_TRAIN.batch_size, ge=1)
-    train_weight_decay: float = Field(_TRAIN.weight_decay, ge=0)
-    train_seed: int = _TRAIN.seed
+    train_batch_size: int = Field(_TRAIN.batch_size, ge=1, le=1_000_000)
+    train_weight_decay: float = Field(_TRAIN.weight_decay, ge=0, le=1)
+    train_seed: int = Field(_TRAIN.seed, ge=0, le=2**63 - 1)
     torch_threads: int = Field(1, ge=1, le=64)
     shutdown_timeout_seconds: float = Field(10.0, ge=0, le=600)
 

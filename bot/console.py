@@ -8,6 +8,8 @@ with Ctrl-D or ``/quit``; SIGINT and SIGTERM end it the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
 import sys
 import threading
@@ -22,14 +24,21 @@ from bot.updates import message_update
 
 __all__ = ["run_console"]
 
+logger = logging.getLogger(__name__)
+
 QUIT_COMMAND = "/quit"
 
 
 def _read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
     # A daemon thread, so that a blocked readline never delays the interpreter's exit.
-    for line in iter(stream.readline, ""):
-        loop.call_soon_threadsafe(queue.put_nowait, line)
-    loop.call_soon_threadsafe(queue.put_nowait, None)
+    try:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    except (OSError, ValueError) as error:
+        logger.error("cannot read the console input, ending the chat: %s", error)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
 def _printer(output: TextIO):
@@ -45,6 +54,7 @@ async def run_console(
     settings: Settings, stream: TextIO = sys.stdin, output: TextIO = sys.stdout
 ) -> int:
     """Chat with the bot over ``stream`` and ``output`` until end of input or ``/quit``."""
+    application = build_application(settings, request=LocalBotApi(on_call=_printer(output)))
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -53,7 +63,6 @@ async def run_console(
         target=_read_lines, args=(stream, loop, lines), name="console-input", daemon=True
     ).start()
 
-    application = build_application(settings, request=LocalBotApi(on_call=_printer(output)))
     await application.initialize()
     await start_services(application)
     print(

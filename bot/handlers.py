@@ -23,7 +23,9 @@ __all__ = ["SERVICE_KEY", "register_handlers"]
 logger = logging.getLogger(__name__)
 
 SERVICE_KEY = "service"
-MOVIE_ID_PATTERN = re.compile(r"[0-9]{1,18}", re.ASCII)
+MOVIE_ID_PATTERN = re.compile(r"[0-9]+", re.ASCII)
+# SQLite stores integers in 64 bits; a longer ID cannot be in the catalogue.
+MAX_MOVIE_ID = 2**63 - 1
 RATING_PATTERN = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
 
 
@@ -50,7 +52,10 @@ def parse_movie_id(text: str) -> int:
         raise InvalidRequest(
             f"Movie ID must be a whole number like 102, got {replies.preview(text)}."
         )
-    return int(text)
+    movie_id = int(text)
+    if movie_id > MAX_MOVIE_ID:
+        raise InvalidRequest(f"Movie {replies.preview(text)} is not in the catalogue.")
+    return movie_id
 
 
 def parse_rating(text: str) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.data import DEMO_MOVIE_TITLES, RatingScale, demo_ratings
+from recommender.data import DEMO_MOVIE_TITLES, DEMO_SCALE, RatingScale, demo_ratings
 
 __all__ = ["RatingWrite", "RatingsSnapshot", "StorageError", "Store"]
 
@@ -155,7 +155,12 @@ class Store:
                 "INSERT INTO ratings (user_id, movie_id, rating, rated_at, revision) "
                 "VALUES (?, ?, ?, ?, 1)",
                 [
-                    (int(row.user_id), int(row.movie_id), float(row.rating), now)
+                    (
+                        int(row.user_id),
+                        int(row.movie_id),
+                        scale.rescale(float(row.rating), DEMO_SCALE),
+                        now,
+                    )
                     for row in ratings.itertuples()
                 ],
             )
@@ -210,8 +215,12 @@ class Store:
         return row is not None
 
     def set_rating(self, user_id: int, movie_id: int, rating: float) -> RatingWrite:
-        """Insert or replace one rating and commit it; raise ``ValueError`` if off the scale."""
+        """Insert or replace one rating, snapped to the scale, and commit it.
+
+        Raises ``ValueError`` if the rating is off the scale.
+        """
         self.scale.check(rating)
+        rating = self.scale.snap(rating)
         with self._transaction() as connection:
             previous = connection.execute(
                 "SELECT rating FROM ratings WHERE user_id = ? AND movie_id = ?",

@@ -19,6 +19,7 @@ import torch
 __all__ = [
     "DEMO_MOVIE_IDS",
     "DEMO_MOVIE_TITLES",
+    "DEMO_SCALE",
     "RATING_COLUMNS",
     "IndexedRatings",
     "RatingScale",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 RATING_COLUMNS = ["user_id", "movie_id", "rating"]
+# A scale with more steps than this is a configuration mistake, not a rating scale.
+MAX_SCALE_STEPS = 1000
 
 DEMO_MOVIE_IDS = (101, 102, 103, 104)
 
@@ -84,6 +87,12 @@ class RatingScale:
                 f"invalid rating scale {self.minimum}-{self.maximum} step {self.step}: "
                 "expected minimum < maximum and step > 0"
             )
+        steps = (self.maximum - self.minimum) / self.step
+        if not math.isfinite(steps) or steps > MAX_SCALE_STEPS:
+            raise ValueError(
+                f"rating scale {self.minimum:g}-{self.maximum:g} step {self.step:g} has "
+                f"{steps:g} steps; at most {MAX_SCALE_STEPS} are allowed"
+            )
         if not self._on_grid(self.maximum):
             raise ValueError(
                 f"rating scale maximum {self.maximum} is not a multiple of step {self.step} "
@@ -105,6 +114,15 @@ class RatingScale:
         if not self._on_grid(rating):
             raise ValueError(f"rating {rating:g} is not a multiple of {self.step:g}")
 
+    def snap(self, rating: float) -> float:
+        """Return the scale value nearest to ``rating``, removing float noise such as 4.4999999."""
+        steps = round((rating - self.minimum) / self.step)
+        return min(self.maximum, max(self.minimum, self.minimum + steps * self.step))
+
+    def rescale(self, rating: float, source: RatingScale) -> float:
+        """Map a rating from ``source`` onto this scale, snapped to its steps."""
+        return self.snap(self.to_rating(source.to_target(rating)))
+
     def values(self) -> list[float]:
         """List every allowed rating from the lowest to the highest."""
         count = round((self.maximum - self.minimum) / self.step)
@@ -117,6 +135,10 @@ class RatingScale:
     def to_rating(self, scores: np.ndarray | torch.Tensor | float):
         """Map scores in [0, 1] back to ratings on this scale."""
         return self.minimum + scores * (self.maximum - self.minimum)
+
+
+# The scale of ``demo_ratings()``.
+DEMO_SCALE = RatingScale(1.0, 5.0, 0.5)
 
 
 def latest_ratings(ratings: pd.DataFrame) -> pd.DataFrame:

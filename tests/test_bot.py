@@ -65,7 +65,7 @@ async def test_rate_accepts_decimal_comma(bot):
         ("-102 5", "Movie ID must be a whole number"),
         ("١٠٢ 5", "Movie ID must be a whole number"),
         ("999 5", "Movie #999 is not in the catalogue."),
-        ("99999999999999999999999 5", "Movie ID must be a whole number"),
+        ("99999999999999999999999 5", "Movie '9999999999999999999…' is not in the catalogue."),
         ("102 0", "Rating 0 is outside the scale 1 to 5."),
         ("102 -1", "Rating -1 is outside the scale 1 to 5."),
         ("102 6", "Rating 6 is outside the scale 1 to 5."),
@@ -302,3 +302,43 @@ async def test_unexpected_error_is_logged_and_apologised(bot, monkeypatch, caplo
     assert reply.startswith("Sorry, something went wrong")
     assert "error while handling update" in caplog.text
     assert "user 555" in caplog.text
+
+
+async def test_rate_accepts_leading_zeros_and_snaps(bot):
+    assert (await bot.reply("/rate 000000000000000000102 4.4999999999", user_id=555)).startswith(
+        "Saved: movie #102 rated 4.5."
+    )
+    user_id = bot.service.store.user_for_telegram(555)
+    assert bot.service.store.user_ratings(user_id) == {102: 4.5}
+    await bot.settle()
+
+
+async def test_burst_from_one_user_does_not_block_others(make_settings):
+    harness = await start_harness(make_settings(recommend_wait_seconds=30))
+    await harness.settle()
+    held = await hold_training(harness)
+    application = harness.application
+    await harness.send("/rate 104 5", user_id=555)
+
+    def through_processor(text, user_id):
+        update = Update.de_json(message_update(text, user_id=user_id), application.bot)
+        return asyncio.create_task(
+            application.update_processor.process_update(update, application.process_update(update))
+        )
+
+    burst = [through_processor("/recommend", 555) for _ in range(300)]
+    await asyncio.wait_for(through_processor("/start", 777), timeout=20)
+    assert "You are user #7." in harness.api.sent_texts()[-1]
+    assert not any(task.done() for task in burst)
+    held.release.set()
+    await asyncio.wait_for(asyncio.gather(*burst), timeout=60)
+    await stop_harness(harness)
+
+
+async def test_demo_ratings_follow_custom_scale(make_settings):
+    harness = await start_harness(make_settings(rating_min=1, rating_max=3, rating_step=1))
+    ratings = harness.service.store.snapshot().ratings["rating"]
+    assert set(ratings) <= {1.0, 2.0, 3.0}
+    for line in ranked_lines(await harness.reply("/recommend all")):
+        assert 0.0 <= float(line[3]) <= 1.0
+    await stop_harness(harness)

@@ -53,3 +53,14 @@ def test_console_chat_as_a_process(tmp_path):
     assert len(LINE.findall(blocks[2])) == 4
     assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
     assert "Traceback" not in completed.stderr
+
+
+class BrokenInput(io.StringIO):
+    def readline(self, *args):
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+
+async def test_console_chat_ends_on_unreadable_input(make_settings, caplog):
+    output = io.StringIO()
+    assert await run_console(make_settings(), BrokenInput(), output) == 0
+    assert "cannot read the console input" in caplog.text

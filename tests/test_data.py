@@ -103,3 +103,18 @@ def test_scale_targets_round_trip():
 def test_scale_rejects_inverted_bounds():
     with pytest.raises(ValueError, match="minimum < maximum"):
         RatingScale(5.0, 1.0, 0.5)
+
+
+def test_scale_rejects_too_many_steps():
+    with pytest.raises(ValueError, match="at most 1000 are allowed"):
+        RatingScale(-1e308, 1e308, 1)
+    with pytest.raises(ValueError, match="at most 1000 are allowed"):
+        RatingScale(1, 5, 1e-320)
+
+
+def test_scale_snap_and_rescale():
+    scale = RatingScale()
+    assert scale.snap(4.4999999999) == 4.5
+    assert scale.snap(1.0000000004) == 1.0
+    assert RatingScale(1, 3, 1).rescale(5.0, scale) == 3.0
+    assert RatingScale(1, 3, 1).rescale(2.0, scale) == 1.0
