@@ -88,8 +88,7 @@ def _log_uncaught(secrets: list[str]) -> None:
 def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
     """Log to stderr at ``level``, with every secret redacted before any handler sees it.
 
-    Also quiets httpx, whose request lines contain the token, and routes warnings and
-    uncaught exceptions through logging.
+    Also routes warnings and uncaught exceptions through logging.
     """
     secret_list = [secret for secret in secrets if secret]
     handler = logging.StreamHandler()
@@ -100,5 +99,7 @@ def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
     logging.setLogRecordFactory(_redacting_record_factory(secret_list))
     logging.captureWarnings(True)
     _log_uncaught(secret_list)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO: keep that for DEBUG runs only, redacted above.
+    quiet = logging.NOTSET if level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("httpx").setLevel(quiet)
+    logging.getLogger("httpcore").setLevel(max(level, logging.INFO))

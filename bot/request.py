@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 TOO_MANY_REQUESTS = 429
-# The long-poll seconds a getUpdates request waits on top of the poll timeout.
-GET_UPDATES_READ_TIMEOUT = 5.0
 
 
 def _method(url: str) -> str:
@@ -172,7 +170,8 @@ def http_client(settings: Settings, *, read_timeout: float) -> BaseRequest:
 def build_requests(settings: Settings) -> tuple[BaseRequest, BaseRequest]:
     """Return the transports for Bot API calls and for ``getUpdates``.
 
-    ``getUpdates`` is not wrapped in retries: the Updater already repeats it forever.
+    ``getUpdates`` is not wrapped in retries: the Updater already repeats it forever. Its
+    read timeout is ``REQUEST_TIMEOUT_SECONDS`` on top of the long-poll timeout.
     """
     calls = RetryingRequest(
         http_client(settings, read_timeout=settings.request_timeout_seconds),
@@ -180,6 +179,7 @@ def build_requests(settings: Settings) -> tuple[BaseRequest, BaseRequest]:
         base_delay=settings.request_retry_seconds,
     )
     updates = HeartbeatRequest(
-        http_client(settings, read_timeout=GET_UPDATES_READ_TIMEOUT), Heartbeat(settings.data_dir)
+        http_client(settings, read_timeout=settings.request_timeout_seconds),
+        Heartbeat(settings.data_dir),
     )
     return calls, updates
