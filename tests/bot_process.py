@@ -82,7 +82,6 @@ class BotProcess:
         return self.process.pid
 
     def output(self) -> str:
-        self._output.flush()
         return self.output_path.read_text(errors="replace")
 
     def wait(self, timeout: float = 60.0) -> int:
