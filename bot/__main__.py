@@ -1,4 +1,8 @@
-"""Entry point: ``python -m bot`` polls Telegram, ``python -m bot chat`` chats locally."""
+"""Entry point: ``python -m bot`` runs on Telegram, ``python -m bot chat`` chats locally.
+
+``python -m bot health`` runs before the heavy imports (torch, pandas, python-telegram-bot),
+so that Docker's health check stays fast: they are imported inside ``main``.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,16 @@ import asyncio
 import io
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-import torch
-from pydantic import ValidationError
-from telegram import Update
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
-from bot.app import build_application
-from bot.config import TOKEN_VARIABLE, Settings
-from bot.console import run_console
-from bot.logs import configure_logging
-from bot.storage import StorageError
+    from bot.config import Settings
 
 logger = logging.getLogger("bot")
 
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 MISSING_TOKEN = (
     f"error: {TOKEN_VARIABLE} is not set. Put {TOKEN_VARIABLE}=<token> in the environment "
     "or in a .env file in the working directory; get a token from @BotFather in Telegram. "
@@ -30,7 +31,10 @@ MISSING_TOKEN = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Movie recommender bot.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="poll Telegram for updates (the default)")
+    commands.add_parser("run", help="run on Telegram, polling or on a webhook (the default)")
+    commands.add_parser(
+        "health", help="exit 0 if the running bot polled or served updates recently, else 1"
+    )
     commands.add_parser("chat", help="chat with the bot in this terminal, no token needed")
     return parser
 
@@ -46,6 +50,10 @@ def describe_invalid_settings(error: ValidationError) -> str:
 
 
 def load_settings() -> Settings | None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -53,45 +61,43 @@ def load_settings() -> Settings | None:
         return None
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    token = settings.telegram_bot_token
-    if args.command == "chat":
-        # Undecodable input bytes become U+FFFD instead of ending the chat.
-        if isinstance(sys.stdin, io.TextIOWrapper):
-            sys.stdin.reconfigure(errors="replace")
-        if settings.log_level == "INFO":
-            # The chat prints to the same terminal: keep lifecycle lines out of the way.
-            logging.getLogger().setLevel(logging.WARNING)
-        return asyncio.run(run_console(settings))
-
-    if token is None:
-        print(MISSING_TOKEN, file=sys.stderr)
-        return 2
-    if settings.bot_mode == "webhook":
-        # TODO: webhook mode needs WEBHOOK_URL, WEBHOOK_LISTEN, WEBHOOK_PORT and a secret.
-        print(
-            "error: BOT_MODE=webhook is not supported yet; use BOT_MODE=polling", file=sys.stderr
-        )
-        return 2
-    application = build_application(settings)
-    logger.info("polling for updates")
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "health":
+        from bot.health import main as check_health
+
+        return check_health()
+
+    import torch
+
+    from bot.app import build_application
+    from bot.console import run_console
+    from bot.logs import configure_logging
+    from bot.runner import run_bot
+    from bot.storage import StorageError
+
     settings = load_settings()
     if settings is None:
         return 2
     token = settings.telegram_bot_token
-    configure_logging(
-        settings.log_level_number(),
-        secrets=[token.get_secret_value()] if token is not None else [],
-    )
+    configure_logging(settings.log_level_number(), secrets=settings.secrets())
     torch.set_num_threads(settings.torch_threads)
+
     try:
-        return run(args, settings)
+        if args.command == "chat":
+            # Undecodable input bytes become U+FFFD instead of ending the chat.
+            if isinstance(sys.stdin, io.TextIOWrapper):
+                sys.stdin.reconfigure(errors="replace")
+            if settings.log_level == "INFO":
+                # The chat prints to the same terminal: keep lifecycle lines out of the way.
+                logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(run_console(settings))
+
+        if token is None:
+            print(MISSING_TOKEN, file=sys.stderr)
+            return 2
+        application = build_application(settings)
+        return run_bot(application, settings)
     except StorageError as error:
         print(f"error: {error}. Set DATA_DIR to a writable folder.", file=sys.stderr)
         return 1

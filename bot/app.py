@@ -15,6 +15,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.handlers import SERVICE_KEY, register_handlers
+from bot.request import build_requests
 from bot.service import RecommenderService
 from bot.storage import Store
 from bot.trainer import Trainer
@@ -117,6 +118,9 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        calls, updates = build_requests(settings)
+        builder = builder.request(calls).get_updates_request(updates)
     application = builder.build()
     application.bot_data[SERVICE_KEY] = build_service(settings)
     application.bot_data["shutdown_timeout"] = settings.shutdown_timeout_seconds

@@ -8,6 +8,7 @@ input value.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -18,9 +19,12 @@ from recommender.data import RatingScale
 from recommender.model import ModelConfig
 from recommender.training import TrainConfig
 
-__all__ = ["TOKEN_VARIABLE", "Settings"]
+__all__ = ["TOKEN_VARIABLE", "WEBHOOK_VARIABLES", "Settings", "check_webhook_settings"]
 
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+WEBHOOK_VARIABLES = ("WEBHOOK_URL", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET_TOKEN")
+# Telegram accepts 1-256 characters from this set in a webhook's secret token.
+SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _MODEL = ModelConfig()
 _TRAIN = TrainConfig()
 
@@ -59,6 +63,18 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=1, le=64)
     shutdown_timeout_seconds: float = Field(10.0, ge=0, le=600)
 
+    http_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    request_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    request_retries: int = Field(3, ge=0, le=20)
+    request_retry_seconds: float = Field(0.5, ge=0, le=60)
+    startup_retries: int = Field(5, ge=0, le=100)
+    poll_timeout_seconds: int = Field(10, ge=0, le=60)
+
+    webhook_url: str | None = None
+    webhook_listen: str | None = None
+    webhook_port: int | None = Field(None, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -75,6 +91,16 @@ class Settings(BaseSettings):
     def _check_scale(self) -> Settings:
         self.rating_scale()
         return self
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> Settings:
+        check_webhook_settings(self)
+        return self
+
+    def secrets(self) -> list[str]:
+        """Return the secret values that no log line may contain."""
+        values = [self.telegram_bot_token, self.webhook_secret_token]
+        return [value.get_secret_value() for value in values if value is not None]
 
     def rating_scale(self) -> RatingScale:
         """Return the scale for a new store (an existing store keeps its own)."""
@@ -96,3 +122,26 @@ class Settings(BaseSettings):
 
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Raise ``ValueError`` unless the webhook settings match ``BOT_MODE``."""
+    values = {name: getattr(settings, name.lower()) for name in WEBHOOK_VARIABLES}
+    present = [name for name, value in values.items() if value is not None]
+    if settings.bot_mode == "polling":
+        if present:
+            raise ValueError(
+                f"{', '.join(present)} set but BOT_MODE=polling: set BOT_MODE=webhook "
+                "or remove the webhook settings"
+            )
+        return
+    missing = [name for name in WEBHOOK_VARIABLES if name not in present]
+    if missing:
+        raise ValueError(f"BOT_MODE=webhook needs {', '.join(missing)}: set them too")
+    if not settings.webhook_url.startswith("https://"):
+        raise ValueError("WEBHOOK_URL must start with https://, as Telegram requires")
+    secret = settings.webhook_secret_token.get_secret_value()
+    if not SECRET_TOKEN_PATTERN.fullmatch(secret):
+        raise ValueError(
+            "WEBHOOK_SECRET_TOKEN must be 1-256 characters from A-Z, a-z, 0-9, _ and -"
+        )

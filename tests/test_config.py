@@ -1,5 +1,6 @@
 import logging
 import sys
+import threading
 
 import pytest
 from pydantic import ValidationError
@@ -89,3 +90,67 @@ def test_main_reports_unusable_data_dir(monkeypatch, tmp_path, capsys):
     assert "cannot open the database" in error
     assert "Set DATA_DIR to a writable folder." in error
     assert "Traceback" not in error
+
+
+WEBHOOK = {
+    "bot_mode": "webhook",
+    "webhook_url": "https://bot.example.org/hook",
+    "webhook_listen": "0.0.0.0",
+    "webhook_port": 8443,
+    "webhook_secret_token": "secret_token-1",
+}
+
+
+def test_webhook_settings_accepted():
+    settings = Settings(_env_file=None, **WEBHOOK)
+    assert settings.webhook_port == 8443
+    assert "secret_token-1" not in repr(settings)
+    assert "secret_token-1" in settings.secrets()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"bot_mode": "polling"}, "WEBHOOK_URL, WEBHOOK_LISTEN, WEBHOOK_PORT, WEBHOOK_SECRET"),
+        ({"webhook_port": None}, "BOT_MODE=webhook needs WEBHOOK_PORT"),
+        ({"webhook_secret_token": None}, "needs WEBHOOK_SECRET_TOKEN"),
+        ({"webhook_url": "http://bot.example.org/hook"}, "must start with https://"),
+        ({"webhook_secret_token": "has space"}, "1-256 characters"),
+    ],
+)
+def test_bad_webhook_settings_rejected(overrides, message):
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None, **{**WEBHOOK, **overrides})
+
+
+def test_secret_token_hidden_in_error():
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, **{**WEBHOOK, "webhook_secret_token": "bad secret!"})
+    assert "bad secret!" not in str(caught.value)
+
+
+def test_record_redacted_before_any_handler():
+    from bot.logs import configure_logging
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging.getLogRecordFactory(), sys.excepthook)
+    thread_hook = threading.excepthook
+    try:
+        configure_logging(logging.DEBUG, secrets=[TOKEN])
+        root.addHandler(Keep())
+        logging.getLogger("test").debug("POST %s", f"https://api.telegram.org/bot{TOKEN}/getMe")
+        logging.getLogger("test").debug("other %s", "/bot987:OTHERtoken_value/sendMessage")
+    finally:
+        root.handlers[:], level, factory, sys.excepthook = saved
+        root.setLevel(level)
+        logging.setLogRecordFactory(factory)
+        logging.captureWarnings(False)
+        threading.excepthook = thread_hook
+    assert records[0].getMessage() == "POST https://api.telegram.org/bot[REDACTED]/getMe"
+    assert records[1].getMessage() == "other /bot[REDACTED]/sendMessage"

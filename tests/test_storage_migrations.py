@@ -1,0 +1,57 @@
+"""Schema migrations: a database written by an older release opens in a newer one."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot import storage
+from bot.storage import StorageError, Store
+from recommender.data import RatingScale
+
+ADDED_COLUMN = "ALTER TABLE users ADD COLUMN note TEXT NOT NULL DEFAULT ''"
+
+
+def user_version(path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_older_schema_upgraded_with_data_kept(tmp_path, monkeypatch):
+    path = tmp_path / "bot.sqlite3"
+    older = Store(path, default_scale=RatingScale())
+    user_id, _ = older.register(555)
+    older.set_rating(user_id, 102, 4.5)
+    revision = older.revision()
+    older.close()
+    released = storage.SCHEMA_VERSION
+    assert user_version(path) == released
+
+    # The next release appends one migration; the database must open and keep its data.
+    monkeypatch.setattr(storage, "MIGRATIONS", [*storage.MIGRATIONS, ADDED_COLUMN])
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", released + 1)
+    newer = Store(path, default_scale=RatingScale(0.5, 10, 0.5))
+    try:
+        assert user_version(path) == released + 1
+        assert newer.register(555) == (user_id, False)
+        assert newer.user_ratings(user_id) == {102: 4.5}
+        assert newer.revision() == revision
+        assert newer.scale == RatingScale()
+    finally:
+        newer.close()
+
+
+def test_failed_migration_leaves_older_version(tmp_path, monkeypatch):
+    path = tmp_path / "bot.sqlite3"
+    Store(path, default_scale=RatingScale()).close()
+    released = storage.SCHEMA_VERSION
+    broken = "ALTER TABLE no_such_table ADD COLUMN note TEXT"
+    monkeypatch.setattr(storage, "MIGRATIONS", [*storage.MIGRATIONS, broken])
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", released + 1)
+    with pytest.raises(StorageError, match="no such table: no_such_table"):
+        Store(path, default_scale=RatingScale())
+    assert user_version(path) == released
