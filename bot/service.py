@@ -22,7 +22,15 @@ logger = logging.getLogger(__name__)
 
 
 class InvalidRequest(ValueError):
-    """A user's request that cannot be carried out; the message says why."""
+    """A user's request that cannot be carried out.
+
+    ``key`` names the text in ``bot.texts`` that explains why, and ``values`` fill it in.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,6 @@ class RecommenderService:
     def scale(self) -> RatingScale:
         return self.store.scale
 
-    def _scale_bounds(self) -> str:
-        return f"{self.scale.minimum:g} to {self.scale.maximum:g}"
-
     def start(self) -> None:
         """Train on the stored ratings in the background."""
         self.trainer.request()
@@ -93,18 +98,40 @@ class RecommenderService:
 
     async def rate(self, user_id: int, movie_id: int, rating: float) -> RatingWrite:
         """Validate and commit a rating, then request a retraining."""
-        if movie_id not in self.titles:
-            raise InvalidRequest(f"Movie #{movie_id} is not in the catalogue.")
-        if math.isinf(rating):
-            raise InvalidRequest(f"Rating is outside the scale {self._scale_bounds()}.")
-        try:
-            self.scale.check(rating)
-        except ValueError as error:
-            raise InvalidRequest(f"{str(error).capitalize()}.") from None
+        self.check_movie(movie_id)
+        self.check_rating(rating)
         written = await asyncio.to_thread(self.store.set_rating, user_id, movie_id, rating)
         logger.debug("user %d rated movie %d (revision %d)", user_id, movie_id, written.revision)
         self.trainer.request()
         return written
+
+    def title_example(self) -> str:
+        """Return a word from a catalogue title, for the help text's example."""
+        for title in self.titles.values():
+            words = [word for word in title.split() if word.isalpha() and len(word) > 3]
+            if words:
+                return words[0].lower()
+        return "matrix"
+
+    def check_movie(self, movie_id: int) -> None:
+        """Raise ``InvalidRequest`` unless the movie is in the catalogue."""
+        if movie_id not in self.titles:
+            raise InvalidRequest("movie_not_found", movie_id=movie_id)
+
+    def check_rating(self, rating: float) -> None:
+        """Raise ``InvalidRequest`` unless ``rating`` is on the store's scale."""
+        scale = self.scale
+        bounds = {"low": f"{scale.minimum:g}", "high": f"{scale.maximum:g}"}
+        if math.isinf(rating):
+            raise InvalidRequest("rating_far_outside_scale", **bounds)
+        if not scale.minimum <= rating <= scale.maximum:
+            raise InvalidRequest("rating_outside_scale", rating=f"{rating:g}", **bounds)
+        try:
+            scale.check(rating)
+        except ValueError:
+            raise InvalidRequest(
+                "rating_off_step", rating=f"{rating:g}", step=f"{scale.step:g}"
+            ) from None
 
     async def training_pending(self, user_id: int) -> bool:
         """Return true if a training that includes the user's latest rating is under way."""

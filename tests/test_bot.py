@@ -38,7 +38,7 @@ async def test_help_lists_commands_with_examples(bot):
 
 async def test_rate_is_stored_before_training(bot):
     reply = await bot.reply("/rate 102 5", user_id=555)
-    assert reply.startswith("Saved: movie #102 rated 5.")
+    assert reply.startswith("Saved: movie #102 Demo movie 102 rated 5.")
     user_id = bot.service.store.user_for_telegram(555)
     assert bot.service.store.user_ratings(user_id) == {102: 5.0}
     await bot.settle()

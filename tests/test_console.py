@@ -21,7 +21,7 @@ async def test_console_chat_rates_and_recommends(make_settings):
     assert await run_console(make_settings(), stream, output) == 0
     blocks = reply_blocks(output.getvalue())
     assert blocks[0].startswith("Console chat")
-    assert blocks[1].startswith("Saved: movie #102 rated 5.")
+    assert blocks[1].startswith("Saved: movie #102 Demo movie 102 rated 5.")
     assert len(LINE.findall(blocks[2])) == 4
     assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
     assert len(blocks) == 4

@@ -1,0 +1,45 @@
+"""Parsing of typed command arguments; every error is an ``InvalidRequest`` with a text key."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from bot.replies import preview
+from bot.service import InvalidRequest
+
+__all__ = ["parse_movie_id", "parse_rate_arguments", "parse_rating"]
+
+MOVIE_ID_PATTERN = re.compile(r"[0-9]{1,18}", re.ASCII)
+RATING_PATTERN = re.compile(r"[0-9]+(?:[.,][0-9]+)?", re.ASCII)
+
+
+def parse_movie_id(text: str) -> int:
+    if not MOVIE_ID_PATTERN.fullmatch(text):
+        raise InvalidRequest("movie_id_invalid", value=preview(text))
+    return int(text)
+
+
+def parse_rating(text: str) -> float:
+    """Parse a decimal rating such as ``4``, ``4.5`` or ``4,5``; the scale is checked later."""
+    if RATING_PATTERN.fullmatch(text):
+        # Overflows to infinity for absurdly long digit strings, which the scale rejects.
+        return float(text.replace(",", "."))
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None and not math.isfinite(value):
+        raise InvalidRequest("rating_not_finite", value=preview(text))
+    raise InvalidRequest("rating_not_number", value=preview(text))
+
+
+def parse_rate_arguments(arguments: list[str]) -> tuple[int, float]:
+    """Return (movie ID, rating) from ``/rate`` arguments or raise ``InvalidRequest``."""
+    if not arguments:
+        raise InvalidRequest("rate_missing_both")
+    if len(arguments) == 1:
+        raise InvalidRequest("rate_missing_rating")
+    if len(arguments) > 2:
+        raise InvalidRequest("rate_too_many", count=len(arguments))
+    return parse_movie_id(arguments[0]), parse_rating(arguments[1])
