@@ -44,6 +44,8 @@ class LocalBotApi(BaseRequest):
     def __init__(self, on_call: Callable[[ApiCall], None] | None = None) -> None:
         self.calls: list[ApiCall] = []
         self.on_call = on_call
+        # Chats whose user blocked the bot: sending to them fails with 403 Forbidden.
+        self.blocked_chats: set[int] = set()
         self._message_ids = itertools.count(1)
 
     @property
@@ -78,6 +80,13 @@ class LocalBotApi(BaseRequest):
             self.on_call(call)
 
         answer = getattr(self, f"_answer_{api_method}", None)
+        if parameters.get("chat_id") in self.blocked_chats:
+            body = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+            return 403, json.dumps(body).encode()
         if answer is None:
             body = {
                 "ok": False,

@@ -30,7 +30,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", "recommend_wait_seconds": 30.0}
+        # Tests send commands faster than a person could, so the flood limit is raised;
+        # tests/test_flood.py sets its own.
+        values = {
+            "data_dir": tmp_path / "data",
+            "recommend_wait_seconds": 30.0,
+            "flood_limit_commands": 1000,
+        }
         values.update(overrides)
         return Settings(_env_file=None, **values)
 

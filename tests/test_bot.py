@@ -1,6 +1,7 @@
 """Commands through the real Application, on real update JSON, with the local Bot API."""
 
 import asyncio
+import logging
 import re
 import threading
 
@@ -280,3 +281,14 @@ async def test_unexpected_error_is_logged_and_apologised(bot, monkeypatch, caplo
     assert reply.startswith("Sorry, something went wrong")
     assert "error while handling update" in caplog.text
     assert "user 555" in caplog.text
+
+
+async def test_blocked_user_is_not_retried(bot, caplog):
+    caplog.set_level(logging.INFO)
+    bot.api.blocked_chats.add(555)
+    calls_before = len(bot.api.calls)
+    await bot.send("/start", user_id=555)
+    sent = [call for call in bot.api.calls[calls_before:] if call.method == "sendMessage"]
+    assert len(sent) == 1
+    assert "cannot be reached" in caplog.text
+    assert "error while handling update" not in caplog.text

@@ -33,6 +33,14 @@ async def test_console_chat_ends_at_end_of_input(make_settings):
     assert "You are user #6." in output.getvalue()
 
 
+async def test_console_chat_has_no_flood_limit(make_settings):
+    output = io.StringIO()
+    stream = io.StringIO("/start\n" * 12)
+    assert await run_console(make_settings(flood_limit_commands=1), stream, output) == 0
+    assert output.getvalue().count("You are user #6.") == 12
+    assert "too fast" not in output.getvalue()
+
+
 def test_console_chat_as_a_process(tmp_path):
     environment = {
         **os.environ,

@@ -7,17 +7,20 @@ commands, so an edit never applies a command twice.
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.handlers.commands import help_command, rate, recommend, start
 from bot.handlers.common import SERVICE_KEY
 from bot.handlers.errors import on_error, plain_text, unknown_command
+from bot.handlers.flood import check_flood
 
 __all__ = ["SERVICE_KEY", "register_handlers"]
 
 
 def register_handlers(application: Application) -> None:
-    """Add the command handlers, the fallbacks and the error handler."""
+    """Add the flood check, the command handlers, the fallbacks and the error handler."""
+    application.add_handler(TypeHandler(Update, check_flood), group=-1)
     new_messages = filters.UpdateType.MESSAGE
     application.add_handlers(
         [
