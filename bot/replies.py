@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
+from bot.keyboards import forget_keyboard, page_keyboard, pick_keyboard, stars_keyboard
 from bot.service import InvalidRequest, Recommendations
-from bot.storage import RatingWrite
+from bot.storage import RatingRecord, RatingWrite
 from bot.texts import Texts, texts_for
 from recommender.data import RatingScale
 
@@ -31,6 +32,13 @@ RATE_USAGE = _ENGLISH("rate_usage")
 RECOMMEND_USAGE = _ENGLISH("recommend_usage")
 PREVIEW_LENGTH = 20
 DEFAULT_EXAMPLE_MOVIE = 102
+# Telegram rejects a message over 4,096 characters; lists stop short of it, leaving room
+# for a closing line.
+MAX_MESSAGE_LENGTH = 4096
+LIST_BUDGET = MAX_MESSAGE_LENGTH - 300
+TITLE_LENGTH = 100
+# Top picks of a /recommend reply that get a rating button.
+RATE_BUTTONS = 5
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,21 @@ def movie_label(movie_id: int, title: str | None) -> str:
     """Return ``#102 Title`` as escaped HTML, or ``#102`` for a movie without a title."""
     if not title:
         return f"#{movie_id}"
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
     return f"#{movie_id} {html.escape(title)}"
+
+
+def bounded_lines(lines: list[str], budget: int = LIST_BUDGET) -> list[str]:
+    """Return the leading ``lines`` whose joined length stays within ``budget``."""
+    kept: list[str] = []
+    length = 0
+    for line in lines:
+        length += len(line) + 1
+        if length > budget:
+            break
+        kept.append(line)
+    return kept
 
 
 def scale_text(texts: Texts, scale: RatingScale) -> str:
@@ -132,4 +154,80 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         lines.append(line)
     if not result.fresh:
         lines.append(texts("recommend_stale"))
-    return Reply("\n".join(lines))
+    unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
+    return Reply("\n".join(lines), keyboard=pick_keyboard(unrated[:RATE_BUTTONS]))
+
+
+def rate_picker(texts: Texts, movies: list[tuple[int, str | None]]) -> Reply:
+    """Offer movies to rate as buttons, with the usage line in the same message."""
+    if not movies:
+        return Reply(texts("rate_pick_done"))
+    text = texts("rate_pick") + "\n" + texts("rate_usage")
+    return Reply(text, keyboard=pick_keyboard(movies))
+
+
+def joined(first: Reply, second: Reply) -> Reply:
+    """Join two replies into one HTML message with the buttons of the second."""
+    texts = [reply.text if reply.html else html.escape(reply.text) for reply in (first, second)]
+    return Reply("\n\n".join(texts), html=True, keyboard=second.keyboard)
+
+
+def stars(texts: Texts, movie_id: int, title: str | None, scale: RatingScale) -> Reply:
+    text = texts("rate_stars", movie=movie_label(movie_id, title))
+    return Reply(text, html=True, keyboard=stars_keyboard(texts, movie_id, scale))
+
+
+def unseen_saved(texts: Texts, movie_id: int, title: str | None) -> Reply:
+    return Reply(texts("unseen_saved", movie=movie_label(movie_id, title)), html=True)
+
+
+def my_ratings(texts: Texts, records: list[RatingRecord], titles: dict[int, str]) -> Reply:
+    """List the user's ratings, newest first, as many as fit in one message."""
+    rated = [record for record in records if record.rating is not None]
+    if not rated:
+        return Reply(texts("myratings_empty"))
+    lines = [
+        f"{movie_label(record.movie_id, titles.get(record.movie_id))}: "
+        f"{rating_text(record.rating)}"
+        for record in rated
+    ]
+    shown = bounded_lines(lines)
+    text_lines = [html.escape(texts("myratings_header", count=len(rated))), *shown]
+    if len(shown) < len(rated):
+        text_lines.append(html.escape(texts("myratings_more", count=len(rated) - len(shown))))
+    return Reply("\n".join(text_lines), html=True)
+
+
+def unrate_done(texts: Texts, movie_id: int, title: str | None) -> Reply:
+    return Reply(texts("unrate_done", movie=movie_label(movie_id, title)), html=True)
+
+
+def forget_prompt(texts: Texts, count: int, telegram_id: int) -> Reply:
+    text = texts("forget_confirm", count=count)
+    return Reply(text, keyboard=forget_keyboard(texts, telegram_id))
+
+
+def movies_page(
+    texts: Texts, movies: list[tuple[int, str]], first: int, page: int, pages: int, total: int
+) -> Reply:
+    """One page of the catalogue, starting at position ``first``, with paging buttons."""
+    if not movies:
+        return Reply(texts("movies_empty"))
+    header = texts(
+        "movies_page",
+        first=first,
+        last=first + len(movies) - 1,
+        total=total,
+        page=page,
+        pages=pages,
+    )
+    lines = bounded_lines([movie_label(movie_id, title) for movie_id, title in movies])
+    return Reply(
+        "\n".join([html.escape(header), *lines]),
+        html=True,
+        keyboard=page_keyboard(texts, page, pages),
+    )
+
+
+def page_missing(texts: Texts, page: int, pages: int) -> Reply:
+    return Reply(f"{texts('page_missing', page=page, pages=pages)}\n{texts('movies_usage')}")

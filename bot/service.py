@@ -11,7 +11,8 @@ import logging
 import math
 from dataclasses import dataclass
 
-from bot.storage import RatingWrite, Store
+from bot.export import ratings_csv
+from bot.storage import RatingRecord, RatingWrite, Store
 from bot.trainer import Trainer
 from recommender.data import RatingScale
 from recommender.ranking import Ranker, average_rating_scores
@@ -133,6 +134,46 @@ class RecommenderService:
                 "rating_off_step", rating=f"{rating:g}", step=f"{scale.step:g}"
             ) from None
 
+    async def lookup(self, telegram_id: int) -> int | None:
+        """Return the user ID of a registered Telegram user, without registering them."""
+        return await asyncio.to_thread(self.store.user_for_telegram, telegram_id)
+
+    async def unrate(self, user_id: int, movie_id: int) -> bool:
+        """Delete one rating; return false if there was none. Requests a retraining."""
+        deleted = await asyncio.to_thread(self.store.delete_rating, user_id, movie_id)
+        if deleted:
+            logger.debug("user %d removed the rating of movie %d", user_id, movie_id)
+            self.trainer.request()
+        return deleted
+
+    async def mark_unseen(self, user_id: int, movie_id: int) -> None:
+        """Keep a movie out of the user's picks; a rating of it is deleted."""
+        self.check_movie(movie_id)
+        if await asyncio.to_thread(self.store.mark_unseen, user_id, movie_id):
+            self.trainer.request()
+
+    async def movies_to_rate(self, user_id: int, limit: int) -> list[tuple[int, str]]:
+        """List (movie ID, title) of popular movies the user has not rated or skipped."""
+        movie_ids = await asyncio.to_thread(self.store.popular_unrated, user_id, limit)
+        return [(movie_id, self.titles[movie_id]) for movie_id in movie_ids]
+
+    async def records(self, user_id: int) -> list[RatingRecord]:
+        """List the user's ratings and not-seen marks, newest first."""
+        return await asyncio.to_thread(self.store.user_records, user_id)
+
+    async def export_csv(self, user_id: int) -> tuple[bytes, int]:
+        """Return the user's records as CSV and how many there are."""
+        records = await self.records(user_id)
+        return ratings_csv(records, self.titles), len(records)
+
+    async def forget(self, telegram_id: int) -> bool:
+        """Delete the user and everything stored about them; the next training drops them."""
+        forgotten = await asyncio.to_thread(self.store.forget_user, telegram_id)
+        if forgotten:
+            logger.info("forgot a user on request")
+            self.trainer.request()
+        return forgotten
+
     async def training_pending(self, user_id: int) -> bool:
         """Return true if a training that includes the user's latest rating is under way."""
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
@@ -153,9 +194,14 @@ class RecommenderService:
     async def recommend(self, user_id: int, *, include_rated: bool) -> Recommendations:
         """Rank the user's unrated movies, or every movie with ``include_rated``."""
         rated = await asyncio.to_thread(self.store.user_ratings, user_id)
+        unseen = await asyncio.to_thread(self.store.unseen_movies, user_id)
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
         ranker = self._ranker()
-        candidates = [movie for movie in self.titles if include_rated or movie not in rated]
+        candidates = [
+            movie
+            for movie in self.titles
+            if movie not in unseen and (include_rated or movie not in rated)
+        ]
         ranked = ranker.rank(user_id, candidates, limit=self.recommend_limit)
         movies = [
             RankedMovie(
@@ -171,7 +217,7 @@ class RecommenderService:
             user_id=user_id,
             movies=movies,
             rated_count=len(rated),
-            unrated_count=len(self.titles) - len(rated),
+            unrated_count=len(self.titles) - len(rated) - len(unseen),
             personal=bool(movies) and all(movie.personal for movie in movies),
             fresh=self.trainer.trained_revision >= revision,
         )

@@ -59,7 +59,6 @@ async def test_rate_accepts_decimal_comma(bot):
 @pytest.mark.parametrize(
     ("arguments", "reason"),
     [
-        ("", "Missing the movie ID and the rating."),
         ("102", "Missing the rating."),
         ("102 5 7", "Expected two arguments, got 3."),
         ("abc 5", "Movie ID must be a whole number like 102, got 'abc'."),

@@ -61,3 +61,27 @@ def test_console_chat_as_a_process(tmp_path):
     assert len(LINE.findall(blocks[2])) == 4
     assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
     assert "Traceback" not in completed.stderr
+
+
+async def test_console_numbers_press_buttons(make_settings):
+    output = io.StringIO()
+    stream = io.StringIO("/rate\n2\n11\n4\n/myratings\n1\n")
+    assert await run_console(make_settings(), stream, output) == 0
+    blocks = reply_blocks(output.getvalue())
+    assert blocks[1].startswith("Pick a movie to rate")
+    assert "  [1] #" in blocks[1]
+    assert blocks[2].startswith("How would you rate #")
+    assert "  [10] Haven't seen it" in blocks[2]
+    assert blocks[3] == "No button 11: choose 1 to 10."
+    assert blocks[4] == "(Saved.)"
+    assert blocks[5].startswith("Saved: movie #")
+    assert " rated 2.5." in blocks[5]
+    assert blocks[6].startswith("Pick a movie to rate")
+    assert blocks[7].startswith("Your ratings (1)")
+    assert blocks[8] == "I only understand commands. /help lists them."
+
+
+async def test_console_shows_html_as_text(make_settings):
+    output = io.StringIO()
+    await run_console(make_settings(), io.StringIO("/rate 102 5\n"), output)
+    assert "Saved: movie #102 Demo movie 102 rated 5." in output.getvalue()

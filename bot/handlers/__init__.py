@@ -8,10 +8,20 @@ commands, so an edit never applies a command twice.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
+from bot.handlers.browse import movies
+from bot.handlers.buttons import on_button
 from bot.handlers.commands import help_command, rate, recommend, start
 from bot.handlers.common import SERVICE_KEY
+from bot.handlers.data import export, forget, my_ratings, unrate
 from bot.handlers.errors import on_error, plain_text, unknown_command
 from bot.handlers.flood import check_flood
 
@@ -28,6 +38,12 @@ def register_handlers(application: Application) -> None:
             CommandHandler("help", help_command, filters=new_messages),
             CommandHandler("rate", rate, filters=new_messages),
             CommandHandler("recommend", recommend, filters=new_messages),
+            CommandHandler("movies", movies, filters=new_messages),
+            CommandHandler("myratings", my_ratings, filters=new_messages),
+            CommandHandler("unrate", unrate, filters=new_messages),
+            CommandHandler("export", export, filters=new_messages),
+            CommandHandler("forget", forget, filters=new_messages),
+            CallbackQueryHandler(on_button),
         ]
     )
     private = filters.ChatType.PRIVATE & new_messages

@@ -7,6 +7,7 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.handlers.buttons import PICK_COUNT
 from bot.handlers.common import registered_user, send, service, texts_of, user_id
 from bot.handlers.parsing import parse_rate_arguments
 from bot.service import InvalidRequest
@@ -37,14 +38,18 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Validate and store a rating, then acknowledge it before any training."""
+    """Store a typed rating, acknowledged before any training; without arguments, offer buttons."""
     user = await user_id(update, context)
     if user is None:
         return
     texts = texts_of(update)
     recommender = service(context)
+    if not context.args:
+        picks = await recommender.movies_to_rate(user, PICK_COUNT)
+        await send(update, replies.rate_picker(texts, picks))
+        return
     try:
-        movie_id, rating = parse_rate_arguments(context.args or [])
+        movie_id, rating = parse_rate_arguments(context.args)
         written = await recommender.rate(user, movie_id, rating)
     except InvalidRequest as error:
         await send(update, replies.invalid_request(texts, error, "rate_usage"))

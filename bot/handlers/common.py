@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+import logging
+
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.replies import Reply
 from bot.service import RecommenderService
 from bot.texts import Texts, texts_for
 
-__all__ = ["SERVICE_KEY", "registered_user", "send", "service", "texts_of", "user_id"]
+__all__ = [
+    "SERVICE_KEY",
+    "edit_message",
+    "is_personal",
+    "parse_mode",
+    "registered_user",
+    "send",
+    "service",
+    "texts_of",
+    "user_id",
+]
+
+logger = logging.getLogger(__name__)
 
 SERVICE_KEY = "service"
 
@@ -34,6 +49,17 @@ async def send(update: Update, reply: Reply) -> Message:
     return await update.effective_message.reply_text(
         reply.text, parse_mode=parse_mode(reply), reply_markup=reply.keyboard
     )
+
+
+async def edit_message(query: CallbackQuery, reply: Reply) -> None:
+    """Replace the text and buttons of the message whose button was pressed."""
+    try:
+        await query.edit_message_text(
+            reply.text, parse_mode=parse_mode(reply), reply_markup=reply.keyboard
+        )
+    except BadRequest as error:
+        # Pressing the same button twice leaves the text unchanged, which Telegram rejects.
+        logger.debug("could not edit the message of a button press: %s", error)
 
 
 def is_personal(update: Update) -> bool:

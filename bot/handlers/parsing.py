@@ -8,8 +8,9 @@ import re
 from bot.replies import preview
 from bot.service import InvalidRequest
 
-__all__ = ["parse_movie_id", "parse_rate_arguments", "parse_rating"]
+__all__ = ["parse_movie_id", "parse_page", "parse_rate_arguments", "parse_rating"]
 
+PAGE_PATTERN = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 MOVIE_ID_PATTERN = re.compile(r"[0-9]{1,18}", re.ASCII)
 RATING_PATTERN = re.compile(r"[0-9]+(?:[.,][0-9]+)?", re.ASCII)
 
@@ -43,3 +44,12 @@ def parse_rate_arguments(arguments: list[str]) -> tuple[int, float]:
     if len(arguments) > 2:
         raise InvalidRequest("rate_too_many", count=len(arguments))
     return parse_movie_id(arguments[0]), parse_rating(arguments[1])
+
+
+def parse_page(arguments: list[str]) -> int:
+    """Return the page number from ``/movies`` arguments, 1 without any."""
+    if not arguments:
+        return 1
+    if len(arguments) > 1 or not PAGE_PATTERN.fullmatch(arguments[0]):
+        raise InvalidRequest("page_invalid", value=preview(" ".join(arguments)))
+    return int(arguments[0])

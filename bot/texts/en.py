@@ -85,20 +85,22 @@ TEXTS = {
     ),
     # /movies (HTML).
     "movies_page": "Movies {first}-{last} of {total} (page {page} of {pages}):",
-    "movies_empty": "The catalogue is empty.",
+    "movies_usage": "Usage: /movies [page]",
+    "page_invalid": "Page must be a whole number from 1, got {value}.",
+    "page_missing": "There is no page {page}: the catalogue has {pages} pages.",
     "button_previous": "« Previous",
     "button_next": "Next »",
     # Your data.
-    "myratings_header": "Your {count} ratings, newest first:",
+    "myratings_header": "Your ratings ({count}), newest first:",
     "myratings_more": "…and {count} more. /export sends all of them.",
     "myratings_empty": "You have not rated any movie yet. /rate shows movies to rate.",
     "unrate_usage": "Usage: /unrate <movie_id>",
     "unrate_done": "Removed your rating of {movie}.",
     "unrate_missing": "You have not rated movie #{movie_id}.",
-    "export_caption": "Your {count} ratings.",
+    "export_caption": "Your ratings ({count}).",
     "export_empty": "You have no ratings to export yet.",
     "forget_confirm": (
-        "Delete all your {count} ratings and your user number? This cannot be undone."
+        "Delete all your ratings ({count}) and your user number? This cannot be undone."
     ),
     "forget_nothing": "I store nothing about you yet.",
     "button_forget_yes": "Yes, delete everything",

@@ -80,7 +80,9 @@ TEXTS = {
     "recommend_stale": ("Модель ещё учит вашу последнюю оценку: баллы от предыдущей модели."),
     # /movies (HTML).
     "movies_page": "Фильмы {first}-{last} из {total} (страница {page} из {pages}):",
-    "movies_empty": "Каталог пуст.",
+    "movies_usage": "Использование: /movies [page]",
+    "page_invalid": "Номер страницы должен быть целым числом от 1, получено {value}.",
+    "page_missing": "Страницы {page} нет: в каталоге {pages} стр.",
     "button_previous": "« Назад",
     "button_next": "Дальше »",
     # Your data.
