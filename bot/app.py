@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.flood import FLOOD_GUARD_KEY, FloodGuard, build_rate_limiter
 from bot.handlers import SERVICE_KEY, register_handlers
 from bot.request import build_requests
 from bot.service import RecommenderService
@@ -113,6 +114,7 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .concurrent_updates(PerUserUpdateProcessor())
+        .rate_limiter(build_rate_limiter(settings))
         .post_init(start_services)
         .post_shutdown(stop_services)
     )
@@ -124,6 +126,9 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
     application = builder.build()
     application.bot_data[SERVICE_KEY] = build_service(settings)
     application.bot_data["shutdown_timeout"] = settings.shutdown_timeout_seconds
+    application.bot_data[FLOOD_GUARD_KEY] = FloodGuard(
+        settings.flood_limit_commands, settings.flood_limit_seconds
+    )
     register_handlers(application)
     return application
 

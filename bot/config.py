@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     recommend_limit: int = Field(10, ge=1, le=50)
     recommend_wait_seconds: float = Field(3.0, ge=0, le=60)
 
+    flood_limit_commands: int = Field(5, ge=1, le=1000)
+    flood_limit_seconds: float = Field(1.0, gt=0, le=3600)
+    rate_limit_overall_per_second: float = Field(30.0, gt=0)
+    rate_limit_group_per_minute: float = Field(20.0, gt=0)
+    rate_limit_max_retries: int = Field(0, ge=0, le=10)
+
     model_embedding_dim: int = Field(_MODEL.embedding_dim, ge=1, le=512)
     model_hidden_dim: int = Field(_MODEL.hidden_dim, ge=0, le=1024)
     train_epochs: int = Field(_TRAIN.epochs, ge=1, le=10_000)

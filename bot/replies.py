@@ -1,14 +1,53 @@
-"""Reply texts. Every message the bot sends is built here, as plain text."""
+"""Reply builders: every message the bot sends is built here from ``bot.texts``.
+
+A ``Reply`` is plain text unless ``html`` is set. HTML replies escape every value that
+comes from the catalogue or from a user (titles, names, typed words), so no value can
+break the formatting.
+"""
 
 from __future__ import annotations
 
-from bot.service import RankedMovie, Recommendations
-from bot.storage import RatingWrite
+import html
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup
+
+from bot.keyboards import forget_keyboard, page_keyboard, pick_keyboard, stars_keyboard
+from bot.service import InvalidRequest, RankedMovie, Recommendations
+from bot.storage import RatingRecord, RatingWrite
+from bot.texts import Texts, texts_for
 from recommender.data import RatingScale
 
-RATE_USAGE = "Usage: /rate <movie_id> <rating>"
-RECOMMEND_USAGE = "Usage: /recommend [all]"
+__all__ = [
+    "RATE_USAGE",
+    "RECOMMEND_USAGE",
+    "Reply",
+    "movie_label",
+    "preview",
+    "rating_text",
+]
+
+_ENGLISH = texts_for("en")
+RATE_USAGE = _ENGLISH("rate_usage")
+RECOMMEND_USAGE = _ENGLISH("recommend_usage")
 PREVIEW_LENGTH = 20
+DEFAULT_EXAMPLE_MOVIE = 102
+# Telegram rejects a message over 4,096 characters; lists stop short of it, leaving room
+# for a closing line.
+MAX_MESSAGE_LENGTH = 4096
+LIST_BUDGET = MAX_MESSAGE_LENGTH - 300
+TITLE_LENGTH = 100
+# Top picks of a /recommend reply that get a rating button.
+RATE_BUTTONS = 5
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send: its text, whether the text is HTML, and its inline keyboard."""
+
+    text: str
+    html: bool = False
+    keyboard: InlineKeyboardMarkup | None = None
 
 
 def preview(text: str) -> str:
@@ -23,102 +62,183 @@ def rating_text(rating: float) -> str:
     return f"{rating:g}"
 
 
-def scale_text(scale: RatingScale) -> str:
-    return (
-        f"from {rating_text(scale.minimum)} to {rating_text(scale.maximum)} "
-        f"in steps of {rating_text(scale.step)}"
+def movie_label(movie_id: int, title: str | None) -> str:
+    """Return ``#102 Title`` as escaped HTML, or ``#102`` for a movie without a title."""
+    if not title:
+        return f"#{movie_id}"
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
+    return f"#{movie_id} {html.escape(title)}"
+
+
+def bounded_lines(lines: list[str], budget: int = LIST_BUDGET) -> list[str]:
+    """Return the leading ``lines`` whose joined length stays within ``budget``."""
+    kept: list[str] = []
+    length = 0
+    for line in lines:
+        length += len(line) + 1
+        if length > budget:
+            break
+        kept.append(line)
+    return kept
+
+
+def scale_text(texts: Texts, scale: RatingScale) -> str:
+    return texts(
+        "scale",
+        low=rating_text(scale.minimum),
+        high=rating_text(scale.maximum),
+        step=rating_text(scale.step),
     )
 
 
-def welcome(user_id: int, created: bool) -> str:
-    greeting = "Welcome!" if created else "Welcome back!"
-    return (
-        f"{greeting} You are user #{user_id}.\n"
-        "Rate a movie with /rate 102 5, then ask for /recommend.\n"
-        "/help lists every command."
+def _example_movie(movie_ids: list[int]) -> int:
+    if len(movie_ids) > 1:
+        return movie_ids[1]
+    return movie_ids[0] if movie_ids else DEFAULT_EXAMPLE_MOVIE
+
+
+def welcome(texts: Texts, user_id: int, created: bool, movie_ids: list[int]) -> Reply:
+    key = "welcome" if created else "welcome_back"
+    return Reply(texts(key, user_id=user_id, example=_example_movie(movie_ids)))
+
+
+def help_text(texts: Texts, scale: RatingScale, movie_ids: list[int], title_example: str) -> Reply:
+    text = texts(
+        "help",
+        scale=scale_text(texts, scale),
+        example=_example_movie(movie_ids),
+        example_rating=rating_text(scale.values()[-2]),
+        title_example=title_example,
     )
+    return Reply(text)
 
 
-def help_text(scale: RatingScale, movie_ids: list[int]) -> str:
-    example_movie = movie_ids[1] if len(movie_ids) > 1 else (movie_ids[0] if movie_ids else 102)
-    example_rating = rating_text(scale.values()[-2])
-    return (
-        "I recommend movies from your ratings.\n"
-        "\n"
-        f"/rate <movie_id> <rating> - rate a movie {scale_text(scale)}, "
-        f"for example /rate {example_movie} {example_rating}\n"
-        "/recommend - your unrated movies, best first, with a score from 0 to 1\n"
-        "/recommend all - every movie, with your ratings marked\n"
-        "/start - show your user number\n"
-        "/help - this list\n"
-        "\n"
-        "Rating again replaces your earlier rating; a decimal comma (4,5) works too. "
-        "Edited messages are ignored: send the command again instead."
-    )
+def invalid_request(texts: Texts, error: InvalidRequest, usage_key: str) -> Reply:
+    """Explain a rejected request, then show the command's usage line."""
+    return Reply(f"{texts(error.key, **error.values)}\n{texts(usage_key)}")
 
 
-def rate_error(reason: str) -> str:
-    return f"{reason}\n{RATE_USAGE}"
-
-
-def rate_saved(written: RatingWrite) -> str:
-    text = f"Saved: movie #{written.movie_id} rated {rating_text(written.rating)}"
+def rate_saved(texts: Texts, written: RatingWrite, title: str | None) -> Reply:
+    movie = movie_label(written.movie_id, title)
+    rating = rating_text(written.rating)
     if written.previous is not None and written.previous != written.rating:
-        text += f" (was {rating_text(written.previous)})"
-    return text + ". Your recommendations are being updated."
+        previous = rating_text(written.previous)
+        return Reply(texts("rate_replaced", movie=movie, rating=rating, previous=previous), True)
+    return Reply(texts("rate_saved", movie=movie, rating=rating), html=True)
 
 
-def recommend_error(argument: str) -> str:
-    return f"Unknown option {preview(argument)}.\n{RECOMMEND_USAGE}"
+def recommend_error(texts: Texts, argument: str) -> Reply:
+    reason = texts("recommend_unknown_option", value=preview(argument))
+    return Reply(f"{reason}\n{texts('recommend_usage')}")
 
 
-def _movie_line(rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
+def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool) -> str:
+    if result.rated_count == 0:
+        return texts("recommend_no_ratings")
+    if not result.personal:
+        return texts("recommend_not_learned")
+    if include_rated:
+        return texts("recommend_all_header")
+    return texts("recommend_header")
+
+
+def _movie_line(texts: Texts, rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
     line = f"{rank}. Movie #{movie.movie_id}: {movie.score:.3f}"
     if movie.rating is not None:
-        line += f" (you rated {rating_text(movie.rating)})"
+        line += " " + texts("recommend_you_rated", rating=rating_text(movie.rating))
     elif not movie.rated_by_anyone:
-        line += " (no ratings yet)"
+        line += " " + texts("recommend_no_ratings_yet")
     elif personal_list and not movie.personal:
-        line += " (average rating)"
+        line += " " + texts("recommend_average_rating")
     return line
 
 
-def recommendations(result: Recommendations, *, include_rated: bool) -> str:
+def recommendations(texts: Texts, result: Recommendations, *, include_rated: bool) -> Reply:
     if not result.movies:
-        return "You have rated every movie. /recommend all shows them ranked."
+        return Reply(texts("recommend_all_rated"))
 
-    if result.rated_count == 0:
-        header = (
-            "You have not rated any movie yet, so these are ranked by average rating. "
-            "Rate one with /rate <movie_id> <rating> for personal picks:"
-        )
-    elif not result.personal:
-        header = "The model has not learned your ratings yet; ranked by average rating:"
-    elif include_rated:
-        header = "All movies for you, best first:"
-    else:
-        header = "Your top picks:"
-    lines = [header]
+    lines = [_recommend_header(texts, result, include_rated)]
     for rank, movie in enumerate(result.movies, start=1):
-        lines.append(_movie_line(rank, movie, personal_list=result.personal))
+        lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
     if len(result.movies) < result.total:
-        lines.append(f"Showing the top {len(result.movies)} of {result.total} movies.")
+        lines.append(texts("recommend_cut", shown=len(result.movies), total=result.total))
     if not result.fresh:
-        lines.append("Still learning your latest rating: ask again in a few seconds.")
-    return "\n".join(lines)
+        lines.append(texts("recommend_stale"))
+    unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
+    return Reply("\n".join(lines), keyboard=pick_keyboard(unrated[:RATE_BUTTONS]))
 
 
-def use_personal_account() -> str:
-    return "Please send commands from a personal Telegram account."
+def rate_picker(texts: Texts, movies: list[tuple[int, str | None]]) -> Reply:
+    """Offer movies to rate as buttons, with the usage line in the same message."""
+    if not movies:
+        return Reply(texts("rate_pick_done"))
+    text = texts("rate_pick") + "\n" + texts("rate_usage")
+    return Reply(text, keyboard=pick_keyboard(movies))
 
 
-def unknown_command() -> str:
-    return "Unknown command. /help lists the commands."
+def joined(first: Reply, second: Reply) -> Reply:
+    """Join two replies into one HTML message with the buttons of the second."""
+    texts = [reply.text if reply.html else html.escape(reply.text) for reply in (first, second)]
+    return Reply("\n\n".join(texts), html=True, keyboard=second.keyboard)
 
 
-def not_a_command() -> str:
-    return "I only understand commands. /help lists them."
+def stars(texts: Texts, movie_id: int, title: str | None, scale: RatingScale) -> Reply:
+    text = texts("rate_stars", movie=movie_label(movie_id, title))
+    return Reply(text, html=True, keyboard=stars_keyboard(texts, movie_id, scale))
 
 
-def apology() -> str:
-    return "Sorry, something went wrong on my side. Please try again."
+def unseen_saved(texts: Texts, movie_id: int, title: str | None) -> Reply:
+    return Reply(texts("unseen_saved", movie=movie_label(movie_id, title)), html=True)
+
+
+def my_ratings(texts: Texts, records: list[RatingRecord], titles: dict[int, str]) -> Reply:
+    """List the user's ratings, newest first, as many as fit in one message."""
+    rated = [record for record in records if record.rating is not None]
+    if not rated:
+        return Reply(texts("myratings_empty"))
+    lines = [
+        f"{movie_label(record.movie_id, titles.get(record.movie_id))}: "
+        f"{rating_text(record.rating)}"
+        for record in rated
+    ]
+    shown = bounded_lines(lines)
+    text_lines = [html.escape(texts("myratings_header", count=len(rated))), *shown]
+    if len(shown) < len(rated):
+        text_lines.append(html.escape(texts("myratings_more", count=len(rated) - len(shown))))
+    return Reply("\n".join(text_lines), html=True)
+
+
+def unrate_done(texts: Texts, movie_id: int, title: str | None) -> Reply:
+    return Reply(texts("unrate_done", movie=movie_label(movie_id, title)), html=True)
+
+
+def forget_prompt(texts: Texts, count: int, telegram_id: int) -> Reply:
+    text = texts("forget_confirm", count=count)
+    return Reply(text, keyboard=forget_keyboard(texts, telegram_id))
+
+
+def movies_page(
+    texts: Texts, movies: list[tuple[int, str]], first: int, page: int, pages: int, total: int
+) -> Reply:
+    """One page of the catalogue, starting at position ``first``, with paging buttons."""
+    if not movies:
+        return Reply(texts("movies_empty"))
+    header = texts(
+        "movies_page",
+        first=first,
+        last=first + len(movies) - 1,
+        total=total,
+        page=page,
+        pages=pages,
+    )
+    lines = bounded_lines([movie_label(movie_id, title) for movie_id, title in movies])
+    return Reply(
+        "\n".join([html.escape(header), *lines]),
+        html=True,
+        keyboard=page_keyboard(texts, page, pages),
+    )
+
+
+def page_missing(texts: Texts, page: int, pages: int) -> Reply:
+    return Reply(f"{texts('page_missing', page=page, pages=pages)}\n{texts('movies_usage')}")

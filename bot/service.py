@@ -11,7 +11,8 @@ import logging
 import math
 from dataclasses import dataclass
 
-from bot.storage import RatingWrite, Store
+from bot.export import ratings_csv
+from bot.storage import RatingRecord, RatingWrite, Store
 from bot.trainer import Trainer
 from recommender.data import RatingScale
 from recommender.ranking import Ranker, average_rating_scores
@@ -22,7 +23,15 @@ logger = logging.getLogger(__name__)
 
 
 class InvalidRequest(ValueError):
-    """A user's request that cannot be carried out; the message explains why."""
+    """A user's request that cannot be carried out.
+
+    ``key`` names the text in ``bot.texts`` that explains why, and ``values`` fill it in.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -76,9 +85,6 @@ class RecommenderService:
     def scale(self) -> RatingScale:
         return self.store.scale
 
-    def _scale_bounds(self) -> str:
-        return f"{self.scale.minimum:g} to {self.scale.maximum:g}"
-
     def start(self) -> None:
         """Train on the stored ratings in the background."""
         self.trainer.request()
@@ -96,18 +102,80 @@ class RecommenderService:
 
     async def rate(self, user_id: int, movie_id: int, rating: float) -> RatingWrite:
         """Validate and commit a rating, then request a retraining."""
-        if movie_id not in self.titles:
-            raise InvalidRequest(f"Movie #{movie_id} is not in the catalogue.")
-        if math.isinf(rating):
-            raise InvalidRequest(f"Rating is outside the scale {self._scale_bounds()}.")
-        try:
-            self.scale.check(rating)
-        except ValueError as error:
-            raise InvalidRequest(f"{str(error).capitalize()}.") from None
+        self.check_movie(movie_id)
+        self.check_rating(rating)
         written = await asyncio.to_thread(self.store.set_rating, user_id, movie_id, rating)
         logger.debug("user %d rated movie %d (revision %d)", user_id, movie_id, written.revision)
         self.trainer.request()
         return written
+
+    def title_example(self) -> str:
+        """Return a word from a catalogue title, for the help text's example."""
+        for title in self.titles.values():
+            words = [word for word in title.split() if word.isalpha() and len(word) > 3]
+            if words:
+                return words[0].lower()
+        return "matrix"
+
+    def check_movie(self, movie_id: int) -> None:
+        """Raise ``InvalidRequest`` unless the movie is in the catalogue."""
+        if movie_id not in self.titles:
+            raise InvalidRequest("movie_not_found", movie_id=movie_id)
+
+    def check_rating(self, rating: float) -> None:
+        """Raise ``InvalidRequest`` unless ``rating`` is on the store's scale."""
+        scale = self.scale
+        bounds = {"low": f"{scale.minimum:g}", "high": f"{scale.maximum:g}"}
+        if math.isinf(rating):
+            raise InvalidRequest("rating_far_outside_scale", **bounds)
+        if not scale.minimum <= rating <= scale.maximum:
+            raise InvalidRequest("rating_outside_scale", rating=f"{rating:g}", **bounds)
+        try:
+            scale.check(rating)
+        except ValueError:
+            raise InvalidRequest(
+                "rating_off_step", rating=f"{rating:g}", step=f"{scale.step:g}"
+            ) from None
+
+    async def lookup(self, telegram_id: int) -> int | None:
+        """Return the user ID of a registered Telegram user, without registering them."""
+        return await asyncio.to_thread(self.store.user_for_telegram, telegram_id)
+
+    async def unrate(self, user_id: int, movie_id: int) -> bool:
+        """Delete one rating; return false if there was none. Requests a retraining."""
+        deleted = await asyncio.to_thread(self.store.delete_rating, user_id, movie_id)
+        if deleted:
+            logger.debug("user %d removed the rating of movie %d", user_id, movie_id)
+            self.trainer.request()
+        return deleted
+
+    async def mark_unseen(self, user_id: int, movie_id: int) -> None:
+        """Keep a movie out of the user's picks; a rating of it is deleted."""
+        self.check_movie(movie_id)
+        if await asyncio.to_thread(self.store.mark_unseen, user_id, movie_id):
+            self.trainer.request()
+
+    async def movies_to_rate(self, user_id: int, limit: int) -> list[tuple[int, str]]:
+        """List (movie ID, title) of popular movies the user has not rated or skipped."""
+        movie_ids = await asyncio.to_thread(self.store.popular_unrated, user_id, limit)
+        return [(movie_id, self.titles[movie_id]) for movie_id in movie_ids]
+
+    async def records(self, user_id: int) -> list[RatingRecord]:
+        """List the user's ratings and not-seen marks, newest first."""
+        return await asyncio.to_thread(self.store.user_records, user_id)
+
+    async def export_csv(self, user_id: int) -> tuple[bytes, int]:
+        """Return the user's records as CSV and how many there are."""
+        records = await self.records(user_id)
+        return ratings_csv(records, self.titles), len(records)
+
+    async def forget(self, telegram_id: int) -> bool:
+        """Delete the user and everything stored about them; the next training drops them."""
+        forgotten = await asyncio.to_thread(self.store.forget_user, telegram_id)
+        if forgotten:
+            logger.info("forgot a user on request")
+            self.trainer.request()
+        return forgotten
 
     async def training_pending(self, user_id: int) -> bool:
         """Return true if a training that includes the user's latest rating is under way."""
@@ -129,9 +197,14 @@ class RecommenderService:
     async def recommend(self, user_id: int, *, include_rated: bool) -> Recommendations:
         """Rank the user's unrated movies, or every movie with ``include_rated``."""
         rated = await asyncio.to_thread(self.store.user_ratings, user_id)
+        unseen = await asyncio.to_thread(self.store.unseen_movies, user_id)
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
         ranker = await asyncio.to_thread(self._ranker)
-        candidates = [movie for movie in self.titles if include_rated or movie not in rated]
+        candidates = [
+            movie
+            for movie in self.titles
+            if movie not in unseen and (include_rated or movie not in rated)
+        ]
         ranked = ranker.rank(user_id, candidates, limit=self.recommend_limit)
         movies = [
             RankedMovie(
@@ -148,7 +221,7 @@ class RecommenderService:
             user_id=user_id,
             movies=movies,
             rated_count=len(rated),
-            unrated_count=len(self.titles) - len(rated),
+            unrated_count=len(self.titles) - len(rated) - len(unseen),
             personal=ranker.knows_user(user_id),
             fresh=self.trainer.trained_revision >= revision,
             total=len(candidates),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from recommender.data import DEMO_MOVIE_TITLES, DEMO_SCALE, RatingScale, demo_ratings
 
-__all__ = ["RatingWrite", "RatingsSnapshot", "StorageError", "Store"]
+__all__ = ["RatingRecord", "RatingWrite", "RatingsSnapshot", "StorageError", "Store"]
 
 # Each entry upgrades the schema from version N-1 to N. A new release appends entries and
 # never edits old ones, so an older database opens in a newer release.
@@ -50,6 +50,14 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX ratings_by_movie ON ratings (movie_id);
     """,
+    """
+    CREATE TABLE unseen (
+        user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        movie_id INTEGER NOT NULL REFERENCES movies (movie_id) ON DELETE CASCADE,
+        marked_at REAL NOT NULL,
+        PRIMARY KEY (user_id, movie_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -67,6 +75,15 @@ class RatingWrite:
     rating: float
     previous: float | None
     revision: int
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    """One of a user's stored ratings, or a movie marked as not seen (``rating`` ``None``)."""
+
+    movie_id: int
+    rating: float | None
+    rated_at: float
 
 
 @dataclass(frozen=True)
@@ -228,6 +245,9 @@ class Store:
             ).fetchone()
             revision = self._bump_revision(connection)
             connection.execute(
+                "DELETE FROM unseen WHERE user_id = ? AND movie_id = ?", (user_id, movie_id)
+            )
+            connection.execute(
                 "INSERT INTO ratings (user_id, movie_id, rating, rated_at, revision) "
                 "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id, movie_id) DO UPDATE SET "
@@ -238,6 +258,86 @@ class Store:
         return RatingWrite(
             user_id, movie_id, rating, None if previous is None else previous[0], revision
         )
+
+    def delete_rating(self, user_id: int, movie_id: int) -> bool:
+        """Delete one rating and commit; return false if the user had not rated the movie."""
+        with self._transaction() as connection:
+            cursor = connection.execute(
+                "DELETE FROM ratings WHERE user_id = ? AND movie_id = ?", (user_id, movie_id)
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._bump_revision(connection)
+        return True
+
+    def mark_unseen(self, user_id: int, movie_id: int) -> bool:
+        """Mark a movie as not seen, dropping any rating of it; return true if one was dropped."""
+        with self._transaction() as connection:
+            cursor = connection.execute(
+                "DELETE FROM ratings WHERE user_id = ? AND movie_id = ?", (user_id, movie_id)
+            )
+            dropped = cursor.rowcount > 0
+            if dropped:
+                self._bump_revision(connection)
+            connection.execute(
+                "INSERT INTO unseen (user_id, movie_id, marked_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id, movie_id) DO NOTHING",
+                (user_id, movie_id, time.time()),
+            )
+        return dropped
+
+    def unseen_movies(self, user_id: int) -> set[int]:
+        """Return the movies the user marked as not seen."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movie_id FROM unseen WHERE user_id = ?", (user_id,)
+            ).fetchall()
+        return {int(row[0]) for row in rows}
+
+    def user_records(self, user_id: int) -> list[RatingRecord]:
+        """List the user's ratings and not-seen marks, newest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movie_id, rating, rated_at FROM ratings WHERE user_id = ? "
+                "UNION ALL "
+                "SELECT movie_id, NULL, marked_at FROM unseen WHERE user_id = ? "
+                "ORDER BY 3 DESC, 1",
+                (user_id, user_id),
+            ).fetchall()
+        return [
+            RatingRecord(int(movie_id), None if rating is None else float(rating), rated_at)
+            for movie_id, rating, rated_at in rows
+        ]
+
+    def popular_unrated(self, user_id: int, limit: int) -> list[int]:
+        """List the most rated movies that the user has neither rated nor marked as not seen."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movies.movie_id FROM movies "
+                "LEFT JOIN ratings ON ratings.movie_id = movies.movie_id "
+                "WHERE movies.movie_id NOT IN "
+                "(SELECT movie_id FROM ratings WHERE user_id = ?) "
+                "AND movies.movie_id NOT IN (SELECT movie_id FROM unseen WHERE user_id = ?) "
+                "GROUP BY movies.movie_id "
+                "ORDER BY COUNT(ratings.movie_id) DESC, movies.movie_id LIMIT ?",
+                (user_id, user_id, limit),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def forget_user(self, telegram_id: int) -> bool:
+        """Delete a Telegram user's row, ratings and marks; return false if none existed.
+
+        The user ID is never reused (``AUTOINCREMENT``), so a returning user gets a new one.
+        """
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT user_id FROM users WHERE telegram_id = ?", (telegram_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            self._bump_revision(connection)
+            connection.execute("DELETE FROM users WHERE user_id = ?", (row[0],))
+        return True
 
     @staticmethod
     def _bump_revision(connection: sqlite3.Connection) -> int:

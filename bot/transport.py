@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
@@ -32,10 +32,17 @@ BOT_USER = {
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One Bot API request: the method name and its parameters as decoded JSON values."""
+    """One Bot API request and its result.
+
+    ``parameters`` are decoded JSON values; ``files`` maps each uploaded part's name to
+    its file name and content; ``result`` is what the local API returned (``None`` for
+    an error response).
+    """
 
     method: str
     parameters: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    result: Any = None
 
 
 class LocalBotApi(BaseRequest):
@@ -44,7 +51,11 @@ class LocalBotApi(BaseRequest):
     def __init__(self, on_call: Callable[[ApiCall], None] | None = None) -> None:
         self.calls: list[ApiCall] = []
         self.on_call = on_call
+        # Chats whose user blocked the bot: sending to them fails with 403 Forbidden.
+        self.blocked_chats: set[int] = set()
         self._message_ids = itertools.count(1)
+        # Every message the bot sent or edited, by (chat ID, message ID).
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -72,20 +83,37 @@ class LocalBotApi(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         parameters = _decode(request_data)
-        call = ApiCall(api_method, parameters)
+        files = _files(request_data)
+        status, body = self._answer(api_method, parameters)
+        call = ApiCall(api_method, parameters, files, body.get("result"))
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
+        return status, json.dumps(body).encode()
 
+    def _answer(self, api_method: str, parameters: dict[str, Any]) -> tuple[int, dict]:
         answer = getattr(self, f"_answer_{api_method}", None)
+        if parameters.get("chat_id") in self.blocked_chats:
+            return 403, _error(403, "Forbidden: bot was blocked by the user")
         if answer is None:
-            body = {
-                "ok": False,
-                "error_code": 400,
-                "description": f"Bad Request: method {api_method} is not implemented locally",
-            }
-            return 400, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": answer(parameters)}).encode()
+            return 400, _error(400, f"Bad Request: method {api_method} is not implemented")
+        try:
+            result = answer(parameters)
+        except LookupError as error:
+            return 400, _error(400, f"Bad Request: {error}")
+        return 200, {"ok": True, "result": result}
+
+    def last_keyboard(self) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """Return the latest message the bot sent or edited and its buttons, if it has any."""
+        for call in reversed(self.calls):
+            if call.method in ("sendMessage", "editMessageText") and call.result is not None:
+                message = call.result
+                if not isinstance(message, dict):
+                    return None
+                rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+                buttons = [button for row in rows for button in row]
+                return (message, buttons) if buttons else None
+        return None
 
     def _answer_getMe(self, parameters: dict[str, Any]) -> Any:
         return BOT_USER
@@ -93,16 +121,42 @@ class LocalBotApi(BaseRequest):
     def _answer_getUpdates(self, parameters: dict[str, Any]) -> Any:
         return []
 
-    def _answer_sendMessage(self, parameters: dict[str, Any]) -> Any:
+    def _new_message(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        chat_id = parameters["chat_id"]
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": parameters["chat_id"], "type": "private"},
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
             "from": BOT_USER,
-            "text": parameters.get("text", ""),
         }
         if "message_thread_id" in parameters:
             message["message_thread_id"] = parameters["message_thread_id"]
+        if "reply_markup" in parameters:
+            message["reply_markup"] = parameters["reply_markup"]
+        self.messages[chat_id, message["message_id"]] = message
+        return message
+
+    def _answer_sendMessage(self, parameters: dict[str, Any]) -> Any:
+        message = self._new_message(parameters)
+        message["text"] = parameters.get("text", "")
+        return message
+
+    def _answer_sendDocument(self, parameters: dict[str, Any]) -> Any:
+        message = self._new_message(parameters)
+        message["document"] = {"file_id": f"local-{message['message_id']}", "file_unique_id": "u"}
+        if "caption" in parameters:
+            message["caption"] = parameters["caption"]
+        return message
+
+    def _answer_editMessageText(self, parameters: dict[str, Any]) -> Any:
+        key = (parameters["chat_id"], parameters["message_id"])
+        if key not in self.messages:
+            raise LookupError("message to edit not found")
+        message = dict(self.messages[key], text=parameters["text"], edit_date=int(time.time()))
+        message.pop("reply_markup", None)
+        if "reply_markup" in parameters:
+            message["reply_markup"] = parameters["reply_markup"]
+        self.messages[key] = message
         return message
 
     def _answer_true(self, parameters: dict[str, Any]) -> Any:
@@ -112,7 +166,30 @@ class LocalBotApi(BaseRequest):
     _answer_deleteWebhook = _answer_true
     _answer_setMyCommands = _answer_true
     _answer_answerCallbackQuery = _answer_true
+    _answer_setMyDescription = _answer_true
+    _answer_setMyShortDescription = _answer_true
 
 
 def _decode(request_data: RequestData | None) -> dict[str, Any]:
     return {} if request_data is None else dict(request_data.parameters)
+
+
+def _files(request_data: RequestData | None) -> dict[str, tuple[str, bytes]]:
+    """Map each file parameter to (file name, content), following ``attach://`` names."""
+    if request_data is None or not request_data.contains_files:
+        return {}
+    parts = request_data.multipart_data
+    aliases = {
+        value.removeprefix("attach://"): name
+        for name, value in request_data.parameters.items()
+        if isinstance(value, str) and value.startswith("attach://")
+    }
+    return {
+        aliases.get(part, part): (upload[0], upload[1])
+        for part, upload in parts.items()
+        if isinstance(upload[1], bytes)
+    }
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": code, "description": description}

@@ -6,7 +6,7 @@ import itertools
 import time
 from typing import Any
 
-__all__ = ["command_entities", "message_update"]
+__all__ = ["callback_query_update", "command_entities", "message_update"]
 
 _update_ids = itertools.count(1)
 
@@ -52,3 +52,27 @@ def message_update(
     if entities:
         message["entities"] = entities
     return {"update_id": update_id, "message": message}
+
+
+def callback_query_update(
+    data: str,
+    message: dict[str, Any],
+    *,
+    user_id: int = 1,
+    first_name: str = "Local",
+    language_code: str | None = "en",
+    update_id: int | None = None,
+) -> dict[str, Any]:
+    """Build the JSON of a press on an inline button of ``message``, a bot's message."""
+    update_id = next(_update_ids) if update_id is None else update_id
+    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code is not None:
+        sender["language_code"] = language_code
+    query = {
+        "id": str(update_id),
+        "from": sender,
+        "chat_instance": str(message["chat"]["id"]),
+        "data": data,
+        "message": message,
+    }
+    return {"update_id": update_id, "callback_query": query}

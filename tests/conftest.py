@@ -14,8 +14,8 @@ from bot.app import build_application, start_services, stop_services
 from bot.config import Settings
 from bot.handlers import SERVICE_KEY
 from bot.service import RecommenderService
-from bot.transport import LocalBotApi
-from bot.updates import message_update
+from bot.transport import ApiCall, LocalBotApi
+from bot.updates import callback_query_update, message_update
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", "recommend_wait_seconds": 30.0}
+        # Tests send commands faster than a person could, so the flood limit is raised;
+        # tests/test_flood.py sets its own.
+        values = {
+            "data_dir": tmp_path / "data",
+            "recommend_wait_seconds": 30.0,
+            "flood_limit_commands": 1000,
+        }
         values.update(overrides)
         return Settings(_env_file=None, **values)
 
@@ -68,6 +74,28 @@ class BotHarness:
         replies = await self.process(data)
         assert len(replies) == 1, replies
         return replies[0]
+
+    def buttons(self) -> list[dict]:
+        """Return the buttons of the bot's latest message, or an empty list."""
+        latest = self.api.last_keyboard()
+        return [] if latest is None else latest[1]
+
+    async def press(self, data: str, message: dict | None = None, **fields) -> list[ApiCall]:
+        """Press a button with ``data`` on ``message`` and return the Bot API calls it caused.
+
+        ``message`` defaults to the bot's latest message with buttons.
+        """
+        if message is None:
+            message = self.api.last_keyboard()[0]
+        calls_before = len(self.api.calls)
+        await self.process(callback_query_update(data, message, **fields))
+        return self.api.calls[calls_before:]
+
+    async def press_label(self, label: str, **fields) -> list[ApiCall]:
+        """Press the button of the bot's latest message whose text starts with ``label``."""
+        matching = [button for button in self.buttons() if button["text"].startswith(label)]
+        assert matching, [button["text"] for button in self.buttons()]
+        return await self.press(matching[0]["callback_data"], **fields)
 
     async def settle(self) -> None:
         """Wait until no training is pending or running."""

@@ -1,6 +1,7 @@
 """Commands through the real Application, on real update JSON, with the local Bot API."""
 
 import asyncio
+import logging
 import re
 import threading
 
@@ -38,7 +39,7 @@ async def test_help_lists_commands_with_examples(bot):
 
 async def test_rate_is_stored_before_training(bot):
     reply = await bot.reply("/rate 102 5", user_id=555)
-    assert reply.startswith("Saved: movie #102 rated 5.")
+    assert reply.startswith("Saved: movie #102 Demo movie 102 rated 5.")
     user_id = bot.service.store.user_for_telegram(555)
     assert bot.service.store.user_ratings(user_id) == {102: 5.0}
     await bot.settle()
@@ -58,14 +59,13 @@ async def test_rate_accepts_decimal_comma(bot):
 @pytest.mark.parametrize(
     ("arguments", "reason"),
     [
-        ("", "Missing the movie ID and the rating."),
         ("102", "Missing the rating."),
         ("102 5 7", "Expected two arguments, got 3."),
         ("abc 5", "Movie ID must be a whole number like 102, got 'abc'."),
         ("-102 5", "Movie ID must be a whole number"),
         ("١٠٢ 5", "Movie ID must be a whole number"),
         ("999 5", "Movie #999 is not in the catalogue."),
-        ("99999999999999999999999 5", "Movie '9999999999999999999…' is not in the catalogue."),
+        ("99999999999999999999999 5", "Movie #9999999999999999999… is not in the catalogue."),
         ("102 0", "Rating 0 is outside the scale 1 to 5."),
         ("102 -1", "Rating -1 is outside the scale 1 to 5."),
         ("102 6", "Rating 6 is outside the scale 1 to 5."),
@@ -305,9 +305,9 @@ async def test_unexpected_error_is_logged_and_apologised(bot, monkeypatch, caplo
 
 
 async def test_rate_accepts_leading_zeros_and_snaps(bot):
-    assert (await bot.reply("/rate 000000000000000000102 4.4999999999", user_id=555)).startswith(
-        "Saved: movie #102 rated 4.5."
-    )
+    reply = await bot.reply("/rate 000000000000000000102 4.4999999999", user_id=555)
+    assert reply.startswith("Saved: movie #102")
+    assert "rated 4.5." in reply
     user_id = bot.service.store.user_for_telegram(555)
     assert bot.service.store.user_ratings(user_id) == {102: 4.5}
     await bot.settle()
@@ -342,3 +342,14 @@ async def test_demo_ratings_follow_custom_scale(make_settings):
     for line in ranked_lines(await harness.reply("/recommend all")):
         assert 0.0 <= float(line[3]) <= 1.0
     await stop_harness(harness)
+
+
+async def test_blocked_user_is_not_retried(bot, caplog):
+    caplog.set_level(logging.INFO)
+    bot.api.blocked_chats.add(555)
+    calls_before = len(bot.api.calls)
+    await bot.send("/start", user_id=555)
+    sent = [call for call in bot.api.calls[calls_before:] if call.method == "sendMessage"]
+    assert len(sent) == 1
+    assert "cannot be reached" in caplog.text
+    assert "error while handling update" not in caplog.text

@@ -21,7 +21,7 @@ async def test_console_chat_rates_and_recommends(make_settings):
     assert await run_console(make_settings(), stream, output) == 0
     blocks = reply_blocks(output.getvalue())
     assert blocks[0].startswith("Console chat")
-    assert blocks[1].startswith("Saved: movie #102 rated 5.")
+    assert blocks[1].startswith("Saved: movie #102 Demo movie 102 rated 5.")
     assert len(LINE.findall(blocks[2])) == 4
     assert sorted(LINE.findall(blocks[3])) == ["101", "103", "104"]
     assert len(blocks) == 4
@@ -31,6 +31,14 @@ async def test_console_chat_ends_at_end_of_input(make_settings):
     output = io.StringIO()
     assert await run_console(make_settings(), io.StringIO("/start\n"), output) == 0
     assert "You are user #6." in output.getvalue()
+
+
+async def test_console_chat_has_no_flood_limit(make_settings):
+    output = io.StringIO()
+    stream = io.StringIO("/start\n" * 12)
+    assert await run_console(make_settings(flood_limit_commands=1), stream, output) == 0
+    assert output.getvalue().count("You are user #6.") == 12
+    assert "too fast" not in output.getvalue()
 
 
 def test_console_chat_as_a_process(tmp_path):
@@ -64,3 +72,27 @@ async def test_console_chat_ends_on_unreadable_input(make_settings, caplog):
     output = io.StringIO()
     assert await run_console(make_settings(), BrokenInput(), output) == 0
     assert "cannot read the console input" in caplog.text
+
+
+async def test_console_numbers_press_buttons(make_settings):
+    output = io.StringIO()
+    stream = io.StringIO("/rate\n2\n11\n4\n/myratings\n1\n")
+    assert await run_console(make_settings(), stream, output) == 0
+    blocks = reply_blocks(output.getvalue())
+    assert blocks[1].startswith("Pick a movie to rate")
+    assert "  [1] #" in blocks[1]
+    assert blocks[2].startswith("How would you rate #")
+    assert "  [10] Haven't seen it" in blocks[2]
+    assert blocks[3] == "No button 11: choose 1 to 10."
+    assert blocks[4] == "(Saved.)"
+    assert blocks[5].startswith("Saved: movie #")
+    assert " rated 2.5." in blocks[5]
+    assert blocks[6].startswith("Pick a movie to rate")
+    assert blocks[7].startswith("Your ratings (1)")
+    assert blocks[8] == "I only understand commands. /help lists them."
+
+
+async def test_console_shows_html_as_text(make_settings):
+    output = io.StringIO()
+    await run_console(make_settings(), io.StringIO("/rate 102 5\n"), output)
+    assert "Saved: movie #102 Demo movie 102 rated 5." in output.getvalue()

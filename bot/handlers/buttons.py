@@ -1,0 +1,123 @@
+"""Inline button presses: validated like typed input, answered, then confirmed by an edit.
+
+Every press gets an answer to its callback query, so the client stops its spinner. Data
+that no button of this bot produces is forged or from an older release and gets
+``callback_invalid``; a button about a movie that left the catalogue, or a ``/movies``
+page past the end, gets ``callback_stale``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import replies
+from bot.callbacks import (
+    ForgetPress,
+    InvalidCallback,
+    PagePress,
+    RatePress,
+    StarsPress,
+    UnseenPress,
+    parse_callback,
+)
+from bot.handlers.browse import show_page
+from bot.handlers.common import edit_message, is_personal, service, texts_of
+from bot.replies import Reply
+from bot.service import InvalidRequest
+
+__all__ = ["PICK_COUNT", "on_button"]
+
+logger = logging.getLogger(__name__)
+
+# Movies offered per pick list, by /rate and after each rating from one.
+PICK_COUNT = 5
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Validate a button press, carry it out and edit the message to confirm it."""
+    query = update.callback_query
+    texts = texts_of(update)
+    try:
+        press = parse_callback(query.data)
+    except InvalidCallback:
+        logger.info("user %d pressed a button with invalid data", query.from_user.id)
+        await query.answer(texts("callback_invalid"), show_alert=True)
+        return
+    if not is_personal(update):
+        await query.answer(texts("use_personal_account"), show_alert=True)
+        return
+
+    if isinstance(press, ForgetPress):
+        await _forget(update, context, press)
+        return
+    if isinstance(press, PagePress):
+        await show_page(update, context, press.page)
+        return
+    user, _ = await service(context).register(query.from_user.id)
+    try:
+        if isinstance(press, RatePress):
+            await _rate(update, context, user, press)
+        elif isinstance(press, StarsPress):
+            await _stars(update, context, press)
+        elif isinstance(press, UnseenPress):
+            await _unseen(update, context, user, press)
+    except InvalidRequest as error:
+        key = "callback_stale" if error.key == "movie_not_found" else "callback_invalid"
+        logger.info("user %d pressed a button that failed: %s", query.from_user.id, error.key)
+        await query.answer(texts(key), show_alert=True)
+
+
+async def _next_picks(context: ContextTypes.DEFAULT_TYPE, user: int) -> list[tuple[int, str]]:
+    return await service(context).movies_to_rate(user, PICK_COUNT)
+
+
+async def _rate(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, user: int, press: RatePress
+) -> None:
+    recommender = service(context)
+    recommender.check_movie(press.movie_id)
+    written = await recommender.rate(user, press.movie_id, press.rating)
+    texts = texts_of(update)
+    await update.callback_query.answer(texts("callback_saved"))
+    saved = replies.rate_saved(texts, written, recommender.titles.get(press.movie_id))
+    picker = replies.rate_picker(texts, await _next_picks(context, user))
+    await edit_message(update.callback_query, replies.joined(saved, picker))
+
+
+async def _stars(update: Update, context: ContextTypes.DEFAULT_TYPE, press: StarsPress) -> None:
+    recommender = service(context)
+    recommender.check_movie(press.movie_id)
+    await update.callback_query.answer()
+    reply = replies.stars(
+        texts_of(update), press.movie_id, recommender.titles[press.movie_id], recommender.scale
+    )
+    await edit_message(update.callback_query, reply)
+
+
+async def _unseen(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, user: int, press: UnseenPress
+) -> None:
+    recommender = service(context)
+    await recommender.mark_unseen(user, press.movie_id)
+    texts = texts_of(update)
+    await update.callback_query.answer()
+    noted = replies.unseen_saved(texts, press.movie_id, recommender.titles[press.movie_id])
+    picker = replies.rate_picker(texts, await _next_picks(context, user))
+    await edit_message(update.callback_query, replies.joined(noted, picker))
+
+
+async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE, press: ForgetPress) -> None:
+    query = update.callback_query
+    texts = texts_of(update)
+    if press.telegram_id != query.from_user.id:
+        await query.answer(texts("callback_not_yours"), show_alert=True)
+        return
+    await query.answer()
+    if not press.confirm:
+        await edit_message(query, Reply(texts("forget_cancelled")))
+        return
+    forgotten = await service(context).forget(press.telegram_id)
+    await edit_message(query, Reply(texts("forget_done" if forgotten else "forget_nothing")))

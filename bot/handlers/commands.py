@@ -1,0 +1,80 @@
+"""The core commands: /start, /help, /rate with arguments and /recommend."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import ContextTypes
+
+from bot import replies
+from bot.handlers.buttons import PICK_COUNT
+from bot.handlers.common import registered_user, send, service, texts_of, user_id
+from bot.handlers.parsing import parse_rate_arguments
+from bot.service import InvalidRequest
+
+__all__ = ["help_command", "rate", "recommend", "start"]
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Register the user and say which user number they have."""
+    registered = await registered_user(update, context)
+    if registered is not None:
+        movie_ids = list(service(context).titles)
+        await send(update, replies.welcome(texts_of(update), *registered, movie_ids))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands with examples and say what the bot stores."""
+    if await user_id(update, context) is None:
+        return
+    recommender = service(context)
+    reply = replies.help_text(
+        texts_of(update),
+        recommender.scale,
+        list(recommender.titles),
+        recommender.title_example(),
+    )
+    await send(update, reply)
+
+
+async def rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a typed rating, acknowledged before any training; without arguments, offer buttons."""
+    user = await user_id(update, context)
+    if user is None:
+        return
+    texts = texts_of(update)
+    recommender = service(context)
+    if not context.args:
+        picks = await recommender.movies_to_rate(user, PICK_COUNT)
+        await send(update, replies.rate_picker(texts, picks))
+        return
+    try:
+        movie_id, rating = parse_rate_arguments(context.args)
+        written = await recommender.rate(user, movie_id, rating)
+    except InvalidRequest as error:
+        await send(update, replies.invalid_request(texts, error, "rate_usage"))
+        return
+    title = recommender.titles.get(written.movie_id)
+    await send(update, replies.rate_saved(texts, written, title))
+
+
+async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Rank the user's movies, waiting briefly for a training that includes their rating."""
+    user = await user_id(update, context)
+    if user is None:
+        return
+    texts = texts_of(update)
+    arguments = context.args or []
+    if len(arguments) > 1 or (arguments and arguments[0].lower() != "all"):
+        await send(update, replies.recommend_error(texts, " ".join(arguments)))
+        return
+
+    recommender = service(context)
+    if await recommender.training_pending(user):
+        await update.effective_chat.send_action(
+            ChatAction.TYPING, message_thread_id=update.effective_message.message_thread_id
+        )
+        await recommender.wait_for_model(user)
+    include_rated = bool(arguments)
+    result = await recommender.recommend(user, include_rated=include_rated)
+    await send(update, replies.recommendations(texts, result, include_rated=include_rated))

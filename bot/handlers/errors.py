@@ -1,0 +1,48 @@
+"""Fallback replies and the global error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import send, texts_of
+from bot.replies import Reply
+
+__all__ = ["on_error", "plain_text", "unknown_command"]
+
+logger = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to /help for a command this bot does not have."""
+    await send(update, Reply(texts_of(update)("unknown_command")))
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to /help for a private message that is not a command."""
+    await send(update, Reply(texts_of(update)("not_a_command")))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an unexpected exception with the update and user IDs, and apologise."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
+    user_id = user.id if user is not None else None
+    if isinstance(context.error, Forbidden):
+        # The user blocked the bot or left the chat: nothing can reach them, so no retry.
+        logger.info("update %s: user %s cannot be reached: %s", update_id, user_id, context.error)
+        return
+    logger.error(
+        "error while handling update %s from user %s",
+        update_id,
+        user_id,
+        exc_info=context.error,
+    )
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await send(update, Reply(texts_of(update)("apology")))
+        except TelegramError:
+            logger.exception("could not send the apology for update %s", update_id)

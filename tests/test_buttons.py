@@ -1,0 +1,178 @@
+"""Inline buttons through the real Application: /rate pick lists, stars, stale and forged data."""
+
+import pytest
+
+from bot.callbacks import (
+    MAX_CALLBACK_BYTES,
+    ForgetPress,
+    InvalidCallback,
+    PagePress,
+    RatePress,
+    StarsPress,
+    UnseenPress,
+    parse_callback,
+)
+from bot.replies import RATE_USAGE
+
+INVALID = "This button is not valid."
+STALE = "This button is out of date."
+
+
+def answers(calls) -> list[str | None]:
+    return [call.parameters.get("text") for call in calls if call.method == "answerCallbackQuery"]
+
+
+def edits(calls) -> list[str]:
+    return [call.parameters["text"] for call in calls if call.method == "editMessageText"]
+
+
+def stored(bot, telegram_id: int) -> dict[int, float]:
+    user_id = bot.service.store.user_for_telegram(telegram_id)
+    return {} if user_id is None else bot.service.store.user_ratings(user_id)
+
+
+@pytest.mark.parametrize(
+    "press",
+    [
+        RatePress(102, 4.5),
+        RatePress(999_999_999_999_999_999, 0.5),
+        StarsPress(102),
+        UnseenPress(104),
+        PagePress(500_000_000),
+        ForgetPress(9_223_372_036_854_775_807, confirm=True),
+    ],
+)
+def test_callback_data_round_trip(press):
+    data = press.data()
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert parse_callback(data) == press
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "x:1",
+        "r:102",
+        "r:102:abc",
+        "r:-102:5",
+        "r:0102:5",
+        "r:102:5:1",
+        "s:",
+        "s:1e3",
+        "m:0",
+        "f:12:maybe",
+        "r:102:4.5" + " " * 60,
+        "s:١٠٢",
+    ],
+)
+def test_callback_data_rejects_forgeries(data):
+    with pytest.raises(InvalidCallback):
+        parse_callback(data)
+
+
+async def test_rate_without_arguments_offers_buttons(bot):
+    reply = await bot.reply("/rate", user_id=555)
+    assert reply.endswith(RATE_USAGE)
+    labels = [button["text"] for button in bot.buttons()]
+    assert labels[0].startswith("#")
+    assert len(labels) == 4
+    assert stored(bot, 555) == {}
+    assert bot.service.store.revision() == 1
+
+
+async def test_star_press_stores_and_confirms(bot):
+    await bot.send("/rate", user_id=555)
+    await bot.press(StarsPress(103).data(), user_id=555)
+    assert len(bot.buttons()) == 10
+    calls = await bot.press_label("4.5★", user_id=555)
+    assert answers(calls) == ["Saved."]
+    assert edits(calls)[0].startswith("Saved: movie #103 Demo movie 103 rated 4.5.")
+    assert stored(bot, 555) == {103: 4.5}
+    labels = [button["text"] for button in bot.buttons()]
+    assert all(not label.startswith("#103") for label in labels)
+    assert len(labels) == 3
+    await bot.settle()
+
+
+async def test_unseen_press_keeps_movie_out(bot):
+    await bot.send("/rate", user_id=555)
+    await bot.press(StarsPress(104).data(), user_id=555)
+    calls = await bot.press_label("Haven't seen it", user_id=555)
+    assert edits(calls)[0].startswith("Noted: #104 Demo movie 104 stays out of your picks.")
+    assert stored(bot, 555) == {}
+    recommended = await bot.reply("/recommend all", user_id=555)
+    assert "#104" not in recommended
+    assert "#101" in recommended
+
+
+async def test_unseen_press_drops_rating(bot):
+    await bot.send("/rate 104 2", user_id=555)
+    await bot.settle()
+    await bot.send("/rate", user_id=555)
+    await bot.press(UnseenPress(104).data(), user_id=555)
+    assert stored(bot, 555) == {}
+    await bot.settle()
+
+
+@pytest.mark.parametrize(
+    "data", ["nonsense", "r:102:4.3", "r:102:9", "r:102:0", "x" * 64, "s:-1", "f:0:y"]
+)
+async def test_forged_press_gets_clear_answer(bot, data):
+    await bot.send("/rate", user_id=555)
+    calls = await bot.press(data, user_id=555)
+    assert len(answers(calls)) == 1
+    assert answers(calls)[0].startswith(INVALID)
+    assert edits(calls) == []
+    assert stored(bot, 555) == {}
+    assert bot.service.store.revision() == 1
+
+
+@pytest.mark.parametrize("data", ["r:999:4", "s:999", "u:999", "m:99"])
+async def test_stale_press_gets_clear_answer(bot, data):
+    await bot.send("/rate", user_id=555)
+    calls = await bot.press(data, user_id=555)
+    assert answers(calls)[0].startswith(STALE)
+    assert edits(calls) == []
+    assert stored(bot, 555) == {}
+    assert bot.service.store.revision() == 1
+
+
+async def test_press_twice_keeps_one_rating(bot):
+    await bot.send("/rate", user_id=555)
+    await bot.press(StarsPress(102).data(), user_id=555)
+    stars = bot.api.last_keyboard()[0]
+    await bot.press(RatePress(102, 5).data(), message=stars, user_id=555)
+    calls = await bot.press(RatePress(102, 5).data(), message=stars, user_id=555)
+    assert answers(calls) == ["Saved."]
+    assert stored(bot, 555) == {102: 5.0}
+    await bot.settle()
+
+
+async def test_russian_buttons(bot):
+    await bot.send("/rate", user_id=555, language_code="ru")
+    await bot.press(StarsPress(102).data(), user_id=555, language_code="ru")
+    assert bot.buttons()[-1]["text"] == "Не смотрел(а)"
+    calls = await bot.press(RatePress(102, 3).data(), user_id=555, language_code="ru")
+    assert answers(calls) == ["Сохранено."]
+
+
+async def test_group_press_rates_for_presser(bot):
+    group = {"chat_id": -100, "chat_type": "supergroup"}
+    await bot.send("/rate@MovieRecommenderBot", user_id=555, **group)
+    await bot.press(RatePress(101, 4).data(), user_id=777)
+    assert stored(bot, 777) == {101: 4.0}
+    assert stored(bot, 555) == {}
+    await bot.settle()
+
+
+async def test_recommend_offers_rating_buttons(bot):
+    await bot.send("/rate 102 5", user_id=555)
+    await bot.send("/recommend", user_id=555)
+    labels = [button["text"] for button in bot.buttons()]
+    assert len(labels) == 3
+    assert all(not label.startswith("#102") for label in labels)
+    await bot.press(bot.buttons()[0]["callback_data"], user_id=555)
+    assert len(bot.buttons()) == 10
+    await bot.settle()
