@@ -15,8 +15,10 @@ from bot.handlers import SERVICE_KEY, register_handlers
 from bot.service import RecommenderService
 from bot.storage import Store
 from bot.trainer import Trainer
+from bot.workers import make_worker
 
 __all__ = [
+    "CHECKPOINT_NAME",
     "DATABASE_NAME",
     "PerUserUpdateProcessor",
     "build_application",
@@ -27,6 +29,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "bot.sqlite3"
+CHECKPOINT_NAME = "model.pt"
 # A placeholder token for the local transport, which never checks it.
 LOCAL_TOKEN = "0:local"
 
@@ -73,7 +76,18 @@ def build_service(settings: Settings) -> RecommenderService:
         default_scale=settings.rating_scale(),
         load_demo_data=settings.load_demo_data,
     )
-    trainer = Trainer(store.snapshot, settings.model_settings(), settings.train_settings())
+    trainer = Trainer(
+        store.snapshot,
+        settings.model_settings(),
+        settings.train_settings(),
+        worker=make_worker(settings.train_worker),
+        checkpoint_path=settings.data_dir / CHECKPOINT_NAME,
+        read_revision=store.revision,
+        debounce_seconds=settings.train_debounce_seconds,
+        max_staleness_seconds=settings.train_max_staleness_seconds,
+        retry_base_seconds=settings.train_retry_seconds,
+        retry_max_seconds=settings.train_retry_max_seconds,
+    )
     return RecommenderService(
         store,
         trainer,
@@ -109,8 +123,8 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
 
 
 async def start_services(application: Application) -> None:
-    """Start the first training; ``run_polling`` calls this after initialising."""
-    application.bot_data[SERVICE_KEY].start()
+    """Serve the saved model and train if needed; ``run_polling`` calls this after initialising."""
+    await application.bot_data[SERVICE_KEY].start()
     logger.info("bot @%s started", application.bot.username)
 
 

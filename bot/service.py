@@ -76,9 +76,9 @@ class RecommenderService:
     def _scale_bounds(self) -> str:
         return f"{self.scale.minimum:g} to {self.scale.maximum:g}"
 
-    def start(self) -> None:
-        """Train on the stored ratings in the background."""
-        self.trainer.request()
+    async def start(self) -> None:
+        """Serve the saved model, and train in the background if the ratings changed."""
+        await self.trainer.start()
 
     async def close(self, timeout: float) -> None:
         await self.trainer.close(timeout)

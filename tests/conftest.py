@@ -30,7 +30,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", "recommend_wait_seconds": 30.0}
+        # A thread worker: spawning a training process per test would cost seconds each.
+        values = {
+            "data_dir": tmp_path / "data",
+            "recommend_wait_seconds": 30.0,
+            "train_worker": "thread",
+        }
         values.update(overrides)
         return Settings(_env_file=None, **values)
 
