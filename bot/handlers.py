@@ -7,6 +7,7 @@ commands, so an edit never applies a command twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -167,6 +168,7 @@ def register_handlers(application: Application) -> None:
             CommandHandler("help", help_command, filters=new_messages),
             CommandHandler("rate", rate, filters=new_messages),
             CommandHandler("recommend", recommend, filters=new_messages),
+            CommandHandler("status", status, filters=new_messages),
         ]
     )
     private = filters.ChatType.PRIVATE & new_messages
@@ -177,3 +179,11 @@ def register_handlers(application: Application) -> None:
         ]
     )
     application.add_error_handler(on_error)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the served model, how many ratings it learned and the state of training."""
+    service = _service(context)
+    stored = await asyncio.to_thread(service.store.rating_count)
+    text = replies.status(service.trainer.status(), stored)
+    await update.effective_message.reply_text(text)

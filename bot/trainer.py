@@ -12,6 +12,7 @@ checkpoint, and ``start()`` serves the saved one at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -156,6 +157,7 @@ class Trainer:
         self._changed = asyncio.Condition()
         self._wake = asyncio.Event()
         self._flush = asyncio.Event()
+        self._closed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._dirty = False
         self._last_request = 0.0
@@ -291,6 +293,7 @@ class Trainer:
         self.running = True
         self.runs += 1
         run = self.runs
+        failure: Exception | None = None
         try:
             version = await self._worker.run(
                 self._fit, snapshot, self._model_config, self._train_config
@@ -299,11 +302,13 @@ class Trainer:
             logger.info("training run %d cancelled at shutdown", run)
             return False
         except Exception as error:
-            self._dirty = True
-            await self._record_failure(run, len(snapshot.ratings), error)
-            return not self._stopped
+            failure = error
         finally:
             self.running = False
+        if failure is not None:
+            self._dirty = True
+            await self._record_failure(run, len(snapshot.ratings), failure)
+            return not self._stopped
 
         number = (self.current.version if self.current is not None else 0) + 1
         version = dataclasses.replace(version, version=number)
@@ -354,26 +359,27 @@ class Trainer:
             exc_info=error,
         )
         await self._notify()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), delay)
         if self._closing:
             self._stopped = True
-            return
-        await asyncio.sleep(delay)
 
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, revision: int, timeout: float) -> bool:
+    async def wait_for(self, revision: int, timeout: float, *, flush: bool = True) -> bool:
         """Wait until the served model includes ``revision``; return false on timeout.
 
-        Ends a running debounce. Also returns (false) early when no training is pending or
-        the latest one failed.
+        With ``flush``, ends a running debounce. Also returns (false) early when no
+        training is pending or the latest one failed.
         """
 
         def ready() -> bool:
             return self.trained_revision >= revision or self._task is None or self._failures > 0
 
-        self.flush()
+        if flush:
+            self.flush()
         try:
             async with self._changed:
                 await asyncio.wait_for(self._changed.wait_for(ready), timeout)
@@ -390,6 +396,7 @@ class Trainer:
     async def close(self, timeout: float) -> None:
         """Finish a pending or running training within ``timeout`` seconds, then stop."""
         self._closing = True
+        self._closed.set()
         self.flush()
         task = self._task
         if task is not None:
