@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -65,6 +66,9 @@ def _initialise_process(stop: Any, torch_threads: int) -> None:
     global _process_stop
     _process_stop = stop
     torch.set_num_threads(torch_threads)
+    # Ctrl-C reaches the whole process group. The bot decides when a training stops and
+    # sets ``stop``; a KeyboardInterrupt here would end the training as a crash instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _fit_in_process(fit: Callable[..., Any], *args: Any) -> bytes:

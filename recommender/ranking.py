@@ -56,20 +56,27 @@ class Ranker:
         else:
             self._user_rows = {user: row for row, user in enumerate(trained.user_ids)}
             self._movie_rows = {movie: row for row, movie in enumerate(trained.movie_ids)}
+        # Hash indexes look up a whole catalogue in one call instead of one dict lookup
+        # per movie on the event loop.
+        self._movie_index = pd.Index(list(self._movie_rows), dtype=np.int64)
+        self._fallback_index = pd.Index(list(self.fallback_scores), dtype=np.int64)
+        self._fallback_values = np.append(
+            np.fromiter(self.fallback_scores.values(), dtype=np.float64), 0.5
+        )
 
     def knows_user(self, user_id: int) -> bool:
         return user_id in self._user_rows
 
     def _scores(self, user_id: int, movie_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Return the score of each movie and whether it is personal, as two arrays."""
-        scores = np.array(
-            [self.fallback_scores.get(movie, 0.5) for movie in movie_ids], dtype=np.float64
-        )
-        personal = np.zeros(len(movie_ids), dtype=bool)
+        ids = np.asarray(movie_ids, dtype=np.int64)
+        # get_indexer returns -1 for a missing movie, which picks the appended 0.5.
+        scores = self._fallback_values[self._fallback_index.get_indexer(ids)]
+        personal = np.zeros(len(ids), dtype=bool)
         user_row = self._user_rows.get(user_id)
         if self.trained is None or user_row is None:
             return scores, personal
-        rows = np.array([self._movie_rows.get(movie, -1) for movie in movie_ids], dtype=np.int64)
+        rows = self._movie_index.get_indexer(ids)
         personal = rows >= 0
         if not personal.any():
             return scores, personal
