@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections import Counter
@@ -20,8 +21,10 @@ from bot.request import build_requests
 from bot.service import RecommenderService
 from bot.storage import Store
 from bot.trainer import Trainer
+from bot.workers import make_worker
 
 __all__ = [
+    "CHECKPOINT_NAME",
     "DATABASE_NAME",
     "PerUserUpdateProcessor",
     "build_application",
@@ -32,6 +35,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "bot.sqlite3"
+CHECKPOINT_NAME = "model.pt"
 # A placeholder token for the local transport, which never checks it.
 LOCAL_TOKEN = "0:local"
 
@@ -91,7 +95,18 @@ def build_service(settings: Settings) -> RecommenderService:
             store.scale.maximum,
             store.scale.step,
         )
-    trainer = Trainer(store.snapshot, settings.model_settings(), settings.train_settings())
+    trainer = Trainer(
+        store.snapshot,
+        settings.model_settings(),
+        settings.train_settings(),
+        worker=make_worker(settings.train_worker),
+        checkpoint_path=settings.data_dir / CHECKPOINT_NAME,
+        read_revision=store.revision,
+        debounce_seconds=settings.train_debounce_seconds,
+        max_staleness_seconds=settings.train_max_staleness_seconds,
+        retry_base_seconds=settings.train_retry_seconds,
+        retry_max_seconds=settings.train_retry_max_seconds,
+    )
     return RecommenderService(
         store,
         trainer,
@@ -134,9 +149,22 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
 
 
 async def start_services(application: Application) -> None:
-    """Start the first training; ``run_polling`` calls this after initialising."""
-    application.bot_data[SERVICE_KEY].start()
+    """Serve the saved model and train if needed; ``run_polling`` calls this after initialising."""
+    await application.bot_data[SERVICE_KEY].start()
+    freeze_startup_objects()
     logger.info("bot @%s started", application.bot.username)
+
+
+def freeze_startup_objects() -> None:
+    """Move the objects alive after start-up out of the garbage collector's view.
+
+    torch, pandas and python-telegram-bot leave a few hundred thousand long-lived objects.
+    Without this, every full collection walks them all on the event loop: measured at
+    about 150 ms each, several times a minute under ``/recommend`` load (see
+    ``docs/benchmarks.md``). Objects created later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def stop_services(application: Application) -> None:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     train_batch_size: int = Field(_TRAIN.batch_size, ge=1, le=1_000_000)
     train_weight_decay: float = Field(_TRAIN.weight_decay, ge=0, le=1)
     train_seed: int = Field(_TRAIN.seed, ge=0, le=2**63 - 1)
+    train_worker: Literal["thread", "process"] = "process"
+    train_debounce_seconds: float = Field(2.0, ge=0, le=3600)
+    train_max_staleness_seconds: float = Field(60.0, ge=0, le=86_400)
+    train_retry_seconds: float = Field(1.0, gt=0, le=3600)
+    train_retry_max_seconds: float = Field(300.0, gt=0, le=86_400)
     torch_threads: int = Field(1, ge=1, le=64)
     shutdown_timeout_seconds: float = Field(10.0, ge=0, le=600)
 

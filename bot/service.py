@@ -85,9 +85,9 @@ class RecommenderService:
     def scale(self) -> RatingScale:
         return self.store.scale
 
-    def start(self) -> None:
-        """Train on the stored ratings in the background."""
-        self.trainer.request()
+    async def start(self) -> None:
+        """Serve the saved model, and train in the background if the ratings changed."""
+        await self.trainer.start()
 
     async def close(self, timeout: float) -> None:
         await self.trainer.close(timeout)

@@ -355,6 +355,12 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def rating_count(self) -> int:
+        """Return the number of stored ratings."""
+        with self._lock:
+            row = self._connection.execute("SELECT COUNT(*) FROM ratings").fetchone()
+        return int(row[0])
+
     def user_ratings(self, user_id: int) -> dict[int, float]:
         """Map each movie the user rated to the rating."""
         with self._lock:

@@ -1,36 +1,45 @@
 """Background retraining: one training at a time, coalesced requests, atomic model swap.
 
-``Trainer.request()`` marks the model stale. A single asyncio task takes a snapshot of the
-store, trains on it in a worker thread and then replaces ``Trainer.current`` in one
-assignment, so a request sees the old model or the new one and never a half-built one.
-Requests that arrive while a training runs cause exactly one more training afterwards,
-which reads the newest snapshot.
+``Trainer.request()`` marks the model stale. After a debounce (more ratings may follow,
+but never past the maximum staleness) a single asyncio task takes a snapshot of the
+store, trains on it in a worker (see ``bot.workers``) and then replaces
+``Trainer.current`` in one assignment, so a request sees the old model or the new one and
+never a half-built one. Requests that arrive while a training runs cause exactly one more
+training afterwards, which reads the newest snapshot. Each new model is saved as a
+checkpoint, and ``start()`` serves the saved one at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
-import threading
+import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.storage import RatingsSnapshot
+from bot.workers import ThreadWorker, TrainingWorker
+from recommender import checkpoint
 from recommender.data import IndexedRatings
 from recommender.model import ModelConfig
 from recommender.ranking import Ranker, average_rating_scores
 from recommender.training import TrainConfig, TrainingCancelled, train
 
-__all__ = ["ModelVersion", "Trainer", "fit_snapshot"]
+__all__ = ["ModelVersion", "Trainer", "TrainerStatus", "fit_snapshot"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A ranker with the facts about the training that produced it."""
+    """A ranker with the facts about the training that produced it.
+
+    ``version`` counts the models trained on this data folder, across restarts.
+    """
 
     ranker: Ranker
     revision: int
@@ -39,6 +48,19 @@ class ModelVersion:
     final_loss: float | None
     seconds: float
     trained_at: float
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class TrainerStatus:
+    """What ``/status`` reports about the served model and the trainer."""
+
+    current: ModelVersion | None
+    running: bool
+    pending: bool
+    runs: int
+    last_error: str | None
+    last_error_at: float | None
 
 
 def fit_snapshot(
@@ -70,8 +92,41 @@ def fit_snapshot(
     )
 
 
+def version_from_checkpoint(saved: checkpoint.Checkpoint) -> ModelVersion:
+    trained = saved.trained
+    return ModelVersion(
+        ranker=Ranker(trained, saved.fallback_scores),
+        revision=saved.revision,
+        rating_count=saved.rating_count,
+        epochs=len(trained.epoch_losses),
+        final_loss=trained.final_loss if trained.epoch_losses else None,
+        seconds=trained.seconds,
+        trained_at=saved.trained_at,
+        version=saved.version,
+    )
+
+
+def checkpoint_from_version(
+    version: ModelVersion, model_config: ModelConfig, train_config: TrainConfig
+) -> checkpoint.Checkpoint | None:
+    """Return the checkpoint of a trained version, or ``None`` for a fallback ranker."""
+    trained = version.ranker.trained
+    if trained is None:
+        return None
+    return checkpoint.Checkpoint(
+        trained=trained,
+        model_config=model_config,
+        train_config=train_config,
+        fallback_scores=version.ranker.fallback_scores,
+        revision=version.revision,
+        rating_count=version.rating_count,
+        version=version.version,
+        trained_at=version.trained_at,
+    )
+
+
 class Trainer:
-    """Single-flight retraining in a worker thread, started by ``request()``."""
+    """Single-flight retraining in a worker, started by ``request()``."""
 
     def __init__(
         self,
@@ -80,27 +135,42 @@ class Trainer:
         train_config: TrainConfig,
         *,
         fit: Callable[..., ModelVersion] = fit_snapshot,
+        worker: TrainingWorker | None = None,
+        checkpoint_path: Path | None = None,
+        read_revision: Callable[[], int] | None = None,
+        debounce_seconds: float = 0.0,
+        max_staleness_seconds: float = 60.0,
         retry_base_seconds: float = 1.0,
         retry_max_seconds: float = 300.0,
     ) -> None:
         self._take_snapshot = take_snapshot
+        self._read_revision = read_revision or (lambda: take_snapshot().revision)
         self._fit = fit
+        self._worker = worker if worker is not None else ThreadWorker()
         self._model_config = model_config
         self._train_config = train_config
+        self._checkpoint_path = checkpoint_path
+        self._debounce = debounce_seconds
+        self._max_staleness = max_staleness_seconds
         self._retry_base = retry_base_seconds
         self._retry_max = retry_max_seconds
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trainer")
-        self._stop = threading.Event()
         self._changed = asyncio.Condition()
+        self._wake = asyncio.Event()
+        self._flush = asyncio.Event()
+        self._closed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._dirty = False
+        self._last_request = 0.0
+        self._stale_since: float | None = None
         self._failures = 0
         self._closing = False
+        self._stopped = False
 
         self.current: ModelVersion | None = None
         self.runs = 0
         self.running = False
         self.last_error: str | None = None
+        self.last_error_at: float | None = None
 
     @property
     def trained_revision(self) -> int:
@@ -110,60 +180,175 @@ class Trainer:
         """Return true if ratings up to ``revision`` are not yet in the served model."""
         return revision > self.trained_revision and (self.running or self._task is not None)
 
+    def status(self) -> TrainerStatus:
+        return TrainerStatus(
+            current=self.current,
+            running=self.running,
+            pending=self._task is not None and not self.running,
+            runs=self.runs,
+            last_error=self.last_error,
+            last_error_at=self.last_error_at,
+        )
+
+    async def start(self) -> None:
+        """Serve the saved checkpoint if it fits, and train if the ratings changed since."""
+        saved = None
+        if self._checkpoint_path is not None:
+            saved = await asyncio.to_thread(self._load_checkpoint)
+        if saved is None:
+            self.request()
+            return
+        self.current = version_from_checkpoint(saved)
+        revision = await asyncio.to_thread(self._read_revision)
+        if revision != saved.revision or saved.train_config != self._train_config:
+            logger.info(
+                "serving checkpoint version %d (revision %d); retraining for revision %d",
+                saved.version,
+                saved.revision,
+                revision,
+            )
+            self.request()
+        else:
+            logger.info("serving checkpoint version %d, up to date", saved.version)
+
+    def _load_checkpoint(self) -> checkpoint.Checkpoint | None:
+        path = self._checkpoint_path
+        try:
+            saved = checkpoint.load(path)
+        except FileNotFoundError:
+            logger.info("no checkpoint at %s: training a new model", path)
+            return None
+        except (OSError, checkpoint.CheckpointError) as error:
+            logger.warning("checkpoint %s is unusable, training a new model: %s", path, error)
+            return None
+        revision = self._read_revision()
+        if saved.model_config != self._model_config:
+            logger.warning(
+                "checkpoint %s has model settings %s, not %s: training a new model",
+                path,
+                saved.model_config,
+                self._model_config,
+            )
+            return None
+        if saved.revision > revision:
+            logger.warning(
+                "checkpoint %s learned revision %d but the database is at revision %d: "
+                "it belongs to another database, training a new model",
+                path,
+                saved.revision,
+                revision,
+            )
+            return None
+        return saved
+
     def request(self) -> None:
-        """Mark the model stale; a training on a fresh snapshot follows."""
+        """Mark the model stale; a training on a fresh snapshot follows after the debounce."""
         if self._closing:
             return
+        loop = asyncio.get_running_loop()
         self._dirty = True
+        self._last_request = loop.time()
+        if self._stale_since is None:
+            self._stale_since = self._last_request
+        self._wake.set()
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="trainer")
+            self._task = loop.create_task(self._run(), name="trainer")
+
+    def flush(self) -> None:
+        """Start a pending training now instead of at the end of its debounce."""
+        self._flush.set()
+        self._wake.set()
+
+    async def _wait_for_quiet(self) -> None:
+        """Wait until no request came for the debounce, or the maximum staleness passed."""
+        loop = asyncio.get_running_loop()
+        while not self._flush.is_set():
+            stale_since = self._stale_since if self._stale_since is not None else loop.time()
+            deadline = min(self._last_request + self._debounce, stale_since + self._max_staleness)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                return
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            while self._dirty and not self._stop.is_set():
+            while self._dirty and not self._stopped:
+                await self._wait_for_quiet()
                 self._dirty = False
-                snapshot = await asyncio.to_thread(self._take_snapshot)
-                self.running = True
-                self.runs += 1
-                run = self.runs
-                try:
-                    version = await loop.run_in_executor(
-                        self._executor,
-                        self._fit,
-                        snapshot,
-                        self._model_config,
-                        self._train_config,
-                        self._stop.is_set,
-                    )
-                except TrainingCancelled:
-                    logger.info("training run %d cancelled at shutdown", run)
+                self._stale_since = None
+                self._flush.clear()
+                if not await self._train_once():
                     return
-                except Exception as error:
-                    self._dirty = True
-                    await self._record_failure(run, len(snapshot.ratings), error)
-                    continue
-                finally:
-                    self.running = False
-                self._failures = 0
-                self.last_error = None
-                self.current = version
-                logger.info(
-                    "training run %d done: %d ratings, %d epochs, loss %.4f, %.2f s",
-                    run,
-                    version.rating_count,
-                    version.epochs,
-                    version.final_loss if version.final_loss is not None else float("nan"),
-                    version.seconds,
-                )
-                await self._notify()
         finally:
             self._task = None
             await self._notify()
 
+    async def _train_once(self) -> bool:
+        """Run one training and swap in its model; return false to stop the loop."""
+        snapshot = await asyncio.to_thread(self._take_snapshot)
+        self.running = True
+        self.runs += 1
+        run = self.runs
+        failure: Exception | None = None
+        try:
+            version = await self._worker.run(
+                self._fit, snapshot, self._model_config, self._train_config
+            )
+        except TrainingCancelled:
+            logger.info("training run %d cancelled at shutdown", run)
+            return False
+        except Exception as error:
+            failure = error
+        finally:
+            self.running = False
+        if failure is not None:
+            self._dirty = True
+            await self._record_failure(run, len(snapshot.ratings), failure)
+            return not self._stopped
+
+        number = (self.current.version if self.current is not None else 0) + 1
+        version = dataclasses.replace(version, version=number)
+        self._failures = 0
+        self.last_error = None
+        self.last_error_at = None
+        self.current = version
+        logger.info(
+            "training run %d done: model version %d, %d ratings, %d epochs, loss %.4f, %.2f s",
+            run,
+            version.version,
+            version.rating_count,
+            version.epochs,
+            version.final_loss if version.final_loss is not None else math.nan,
+            version.seconds,
+        )
+        await self._save_checkpoint(version)
+        await self._notify()
+        return True
+
+    async def _save_checkpoint(self, version: ModelVersion) -> None:
+        if self._checkpoint_path is None:
+            return
+        saved = checkpoint_from_version(version, self._model_config, self._train_config)
+        if saved is None:
+            return
+        try:
+            await asyncio.to_thread(checkpoint.save, saved, self._checkpoint_path)
+        except OSError as error:
+            logger.error(
+                "could not save checkpoint %s of model version %d: %s",
+                self._checkpoint_path,
+                version.version,
+                error,
+            )
+
     async def _record_failure(self, run: int, rating_count: int, error: Exception) -> None:
         self._failures += 1
         self.last_error = f"{type(error).__name__}: {error}"
+        self.last_error_at = time.time()
         delay = min(self._retry_base * 2 ** (self._failures - 1), self._retry_max)
         logger.error(
             "training run %d failed on %d ratings, retrying in %.1f s: %s",
@@ -174,24 +359,27 @@ class Trainer:
             exc_info=error,
         )
         await self._notify()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), delay)
         if self._closing:
-            self._stop.set()
-            return
-        await asyncio.sleep(delay)
+            self._stopped = True
 
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, revision: int, timeout: float) -> bool:
+    async def wait_for(self, revision: int, timeout: float, *, flush: bool = True) -> bool:
         """Wait until the served model includes ``revision``; return false on timeout.
 
-        Also returns (false) early when no training is pending or the latest one failed.
+        With ``flush``, ends a running debounce. Also returns (false) early when no
+        training is pending or the latest one failed.
         """
 
         def ready() -> bool:
             return self.trained_revision >= revision or self._task is None or self._failures > 0
 
+        if flush:
+            self.flush()
         try:
             async with self._changed:
                 await asyncio.wait_for(self._changed.wait_for(ready), timeout)
@@ -200,21 +388,25 @@ class Trainer:
         return self.trained_revision >= revision
 
     async def wait_idle(self) -> None:
-        """Wait until no training is running or pending."""
+        """End a running debounce and wait until no training is running or pending."""
+        self.flush()
         async with self._changed:
             await self._changed.wait_for(lambda: self._task is None)
 
     async def close(self, timeout: float) -> None:
         """Finish a pending or running training within ``timeout`` seconds, then stop."""
         self._closing = True
+        self._closed.set()
+        self.flush()
         task = self._task
         if task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout)
             except TimeoutError:
                 logger.warning("training still running after %.1f s: cancelling it", timeout)
-                self._stop.set()
+                self._stopped = True
+                self._worker.stop()
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        self._stop.set()
-        self._executor.shutdown(wait=True)
+        self._stopped = True
+        await asyncio.to_thread(self._worker.close)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -55,36 +56,59 @@ class Ranker:
         else:
             self._user_rows = {user: row for row, user in enumerate(trained.user_ids)}
             self._movie_rows = {movie: row for row, movie in enumerate(trained.movie_ids)}
+        # Hash indexes look up a whole catalogue in one call instead of one dict lookup
+        # per movie on the event loop.
+        self._movie_index = pd.Index(list(self._movie_rows), dtype=np.int64)
+        self._fallback_index = pd.Index(list(self.fallback_scores), dtype=np.int64)
+        self._fallback_values = np.append(
+            np.fromiter(self.fallback_scores.values(), dtype=np.float64), 0.5
+        )
 
     def knows_user(self, user_id: int) -> bool:
         return user_id in self._user_rows
 
-    def _fallback(self, movie_id: int) -> ScoredMovie:
-        return ScoredMovie(movie_id, self.fallback_scores.get(movie_id, 0.5), personal=False)
+    def _scores(self, user_id: int, movie_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the score of each movie and whether it is personal, as two arrays."""
+        ids = np.asarray(movie_ids, dtype=np.int64)
+        # get_indexer returns -1 for a missing movie, which picks the appended 0.5.
+        scores = self._fallback_values[self._fallback_index.get_indexer(ids)]
+        personal = np.zeros(len(ids), dtype=bool)
+        user_row = self._user_rows.get(user_id)
+        if self.trained is None or user_row is None:
+            return scores, personal
+        rows = self._movie_index.get_indexer(ids)
+        personal = rows >= 0
+        if not personal.any():
+            return scores, personal
+        movie_rows = torch.from_numpy(rows[personal])
+        user_rows = torch.full_like(movie_rows, user_row)
+        with torch.inference_mode():
+            scores[personal] = self.trained.model(user_rows, movie_rows).numpy()
+        return scores, personal
 
     def score(self, user_id: int, movie_ids: Sequence[int]) -> list[ScoredMovie]:
         """Score ``movie_ids`` for ``user_id`` in the given order."""
-        user_row = self._user_rows.get(user_id)
-        known = [movie for movie in movie_ids if movie in self._movie_rows]
-        if self.trained is None or user_row is None or not known:
-            return [self._fallback(movie) for movie in movie_ids]
-
-        movie_rows = torch.tensor([self._movie_rows[movie] for movie in known])
-        user_rows = torch.full_like(movie_rows, user_row)
-        with torch.inference_mode():
-            predicted = self.trained.model(user_rows, movie_rows).tolist()
-        personal = dict(zip(known, predicted, strict=True))
+        scores, personal = self._scores(user_id, movie_ids)
         return [
-            ScoredMovie(movie, personal[movie], personal=True)
-            if movie in personal
-            else self._fallback(movie)
-            for movie in movie_ids
+            ScoredMovie(movie, float(score), bool(known))
+            for movie, score, known in zip(movie_ids, scores, personal, strict=True)
         ]
 
     def rank(
         self, user_id: int, movie_ids: Iterable[int], limit: int | None = None
     ) -> list[ScoredMovie]:
-        """Score ``movie_ids`` and return them highest score first, ties by movie ID."""
-        scored = self.score(user_id, list(movie_ids))
-        scored.sort(key=lambda item: (-item.score, item.movie_id))
-        return scored if limit is None else scored[:limit]
+        """Score ``movie_ids`` and return them highest score first, ties by movie ID.
+
+        Sorting runs in numpy and only the returned movies become objects, so ranking a
+        catalogue of 10,000 movies takes a few milliseconds on the event loop.
+        """
+        movies = list(movie_ids)
+        scores, personal = self._scores(user_id, movies)
+        ids = np.array(movies, dtype=np.int64)
+        order = np.lexsort((ids, -scores))
+        if limit is not None:
+            order = order[:limit]
+        return [
+            ScoredMovie(int(ids[index]), float(scores[index]), bool(personal[index]))
+            for index in order
+        ]

@@ -31,11 +31,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
         # Tests send commands faster than a person could, so the flood limit is raised;
-        # tests/test_flood.py sets its own.
+        # tests/test_flood.py sets its own. A thread worker: spawning a training process
+        # per test would cost seconds each.
         values = {
             "data_dir": tmp_path / "data",
             "recommend_wait_seconds": 30.0,
             "flood_limit_commands": 1000,
+            "train_worker": "thread",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot.handlers.browse import movies
 from bot.handlers.buttons import on_button
-from bot.handlers.commands import help_command, rate, recommend, start
+from bot.handlers.commands import help_command, rate, recommend, start, status
 from bot.handlers.common import SERVICE_KEY
 from bot.handlers.data import export, forget, my_ratings, unrate
 from bot.handlers.errors import on_error, plain_text, unknown_command
@@ -38,6 +38,7 @@ def register_handlers(application: Application) -> None:
             CommandHandler("help", help_command, filters=new_messages),
             CommandHandler("rate", rate, filters=new_messages),
             CommandHandler("recommend", recommend, filters=new_messages),
+            CommandHandler("status", status, filters=new_messages),
             CommandHandler("movies", movies, filters=new_messages),
             CommandHandler("myratings", my_ratings, filters=new_messages),
             CommandHandler("unrate", unrate, filters=new_messages),

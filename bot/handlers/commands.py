@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
@@ -10,9 +12,11 @@ from bot import replies
 from bot.handlers.buttons import PICK_COUNT
 from bot.handlers.common import registered_user, send, service, texts_of, user_id
 from bot.handlers.parsing import parse_rate_arguments
+from bot.replies import Reply
 from bot.service import InvalidRequest
+from bot.status import status_text
 
-__all__ = ["help_command", "rate", "recommend", "start"]
+__all__ = ["help_command", "rate", "recommend", "start", "status"]
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,3 +82,12 @@ async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     include_rated = bool(arguments)
     result = await recommender.recommend(user, include_rated=include_rated)
     await send(update, replies.recommendations(texts, result, include_rated=include_rated))
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the served model, how many ratings it learned and the state of training."""
+    if await user_id(update, context) is None:
+        return
+    recommender = service(context)
+    stored = await asyncio.to_thread(recommender.store.rating_count)
+    await send(update, Reply(status_text(recommender.trainer.status(), stored)))
