@@ -19,6 +19,7 @@ import torch
 __all__ = [
     "DEMO_MOVIE_IDS",
     "DEMO_MOVIE_TITLES",
+    "MOVIELENS_SCALE",
     "RATING_COLUMNS",
     "IndexedRatings",
     "RatingScale",
@@ -117,6 +118,9 @@ class RatingScale:
     def to_rating(self, scores: np.ndarray | torch.Tensor | float):
         """Map scores in [0, 1] back to ratings on this scale."""
         return self.minimum + scores * (self.maximum - self.minimum)
+
+
+MOVIELENS_SCALE = RatingScale(0.5, 5.0, 0.5)
 
 
 def latest_ratings(ratings: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ class ModelConfig:
     with a ReLU, together with the dot-product term, lets user and movie interact.
     """
 
-    embedding_dim: int = 32
+    embedding_dim: int = 128
     hidden_dim: int = 8
 
     def __post_init__(self) -> None:
