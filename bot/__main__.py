@@ -1,5 +1,8 @@
 """Entry point: ``python -m bot`` runs on Telegram, ``python -m bot chat`` chats locally.
 
+``python -m bot import-movielens DIR [--replace]`` imports a MovieLens data set into the
+store in ``DATA_DIR``.
+
 ``python -m bot health`` runs before the heavy imports (torch, pandas, python-telegram-bot),
 so that Docker's health check stays fast: they are imported inside ``main``.
 """
@@ -11,6 +14,7 @@ import asyncio
 import io
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,6 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
         "health", help="exit 0 if the running bot polled or served updates recently, else 1"
     )
     commands.add_parser("chat", help="chat with the bot in this terminal, no token needed")
+    importer = commands.add_parser(
+        "import-movielens",
+        help="import movies.csv, ratings.csv and links.csv from a MovieLens folder",
+    )
+    importer.add_argument("folder", type=Path, metavar="DIR", help="the MovieLens folder")
+    importer.add_argument(
+        "--replace",
+        action="store_true",
+        help="drop chat users' ratings of movies that the import replaces",
+    )
     return parser
 
 
@@ -61,6 +75,42 @@ def load_settings() -> Settings | None:
         return None
 
 
+def run_import(settings: Settings, folder: Path, replace: bool) -> int:
+    """Import a MovieLens folder into the store in DATA_DIR; print what changed."""
+    from bot.app import DATABASE_NAME
+    from bot.movielens import MovieLensImportError, import_movielens
+    from bot.storage import Store
+
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    store = Store(
+        settings.data_dir / DATABASE_NAME,
+        default_scale=settings.rating_scale(),
+        load_demo_data=settings.load_demo_data,
+    )
+    try:
+        summary = import_movielens(
+            store, folder, replace=replace, progress=lambda line: print(line, file=sys.stderr)
+        )
+    except MovieLensImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if not summary.changed:
+        print(f"{folder} is already imported: nothing changed.")
+        return 0
+    print(
+        f"Imported {summary.movies} movies, {summary.users} users and {summary.ratings} "
+        f"ratings into {store.path} (rating scale 0.5 to 5 in steps of 0.5)."
+    )
+    if summary.dropped_chat_ratings:
+        print(f"Dropped {summary.dropped_chat_ratings} chat ratings of replaced movies.")
+    print("Restart the bot to serve the new catalogue.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "health":
@@ -84,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(settings.torch_threads)
 
     try:
+        if args.command == "import-movielens":
+            return run_import(settings, args.folder, args.replace)
         if args.command == "chat":
             # Undecodable input bytes become U+FFFD instead of ending the chat.
             if isinstance(sys.stdin, io.TextIOWrapper):

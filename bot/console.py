@@ -99,6 +99,10 @@ async def run_console(
     settings: Settings, stream: TextIO = sys.stdin, output: TextIO = sys.stdout
 ) -> int:
     """Chat with the bot over ``stream`` and ``output`` until end of input or ``/quit``."""
+    if "train_worker" not in settings.model_fields_set:
+        # One local user has no other chats to keep responsive, and a thread skips the
+        # seconds a worker process needs to start and import torch.
+        settings = settings.model_copy(update={"train_worker": "thread"})
     api = LocalBotApi(on_call=_printer(output))
     application = build_application(settings, request=api)
     # One local user who may paste many commands at once: the flood limit is for Telegram.

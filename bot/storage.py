@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,16 @@ MIGRATIONS = [
         marked_at REAL NOT NULL,
         PRIMARY KEY (user_id, movie_id)
     ) WITHOUT ROWID;
+    """,
+    # MovieLens import: genres ("Comedy|Drama") and IMDb/TMDB IDs of movies, and the
+    # MovieLens user ID of imported users.
+    """
+    ALTER TABLE movies ADD COLUMN genres TEXT NOT NULL DEFAULT '';
+    ALTER TABLE movies ADD COLUMN imdb_id TEXT;
+    ALTER TABLE movies ADD COLUMN tmdb_id INTEGER;
+    ALTER TABLE users ADD COLUMN external_id INTEGER;
+    CREATE UNIQUE INDEX users_by_external_id ON users (source, external_id)
+        WHERE external_id IS NOT NULL;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -129,6 +139,10 @@ class Store:
                 raise
             self._connection.execute("COMMIT")
 
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Open a ``BEGIN IMMEDIATE`` transaction for a bulk write such as an import."""
+        return self._transaction()
+
     def _migrate(self) -> bool:
         """Apply pending migrations; return true if the database was new."""
         version = self._connection.execute("PRAGMA user_version").fetchone()[0]
@@ -148,15 +162,7 @@ class Store:
     def _initialise(self, scale: RatingScale, load_demo_data: bool) -> None:
         now = time.time()
         with self._transaction() as connection:
-            connection.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("rating_min", repr(scale.minimum)),
-                    ("rating_max", repr(scale.maximum)),
-                    ("rating_step", repr(scale.step)),
-                    ("revision", "0"),
-                ],
-            )
+            self.write_meta(connection, {**self.scale_meta(scale), "revision": "0"})
             connection.executemany(
                 "INSERT INTO movies (movie_id, title) VALUES (?, ?)", DEMO_MOVIE_TITLES.items()
             )
@@ -182,6 +188,28 @@ class Store:
                 ],
             )
             connection.execute("UPDATE meta SET value = '1' WHERE key = 'revision'")
+
+    @staticmethod
+    def scale_meta(scale: RatingScale) -> dict[str, str]:
+        """Return the ``meta`` rows that record a store's rating scale."""
+        return {
+            "rating_min": repr(scale.minimum),
+            "rating_max": repr(scale.maximum),
+            "rating_step": repr(scale.step),
+        }
+
+    @staticmethod
+    def write_meta(connection: sqlite3.Connection, values: Mapping[str, str]) -> None:
+        """Insert or replace ``meta`` rows inside the caller's transaction."""
+        connection.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            values.items(),
+        )
+
+    def reload_scale(self) -> None:
+        """Read the rating scale again after a transaction changed it."""
+        self.scale = self._read_scale()
 
     def _read_scale(self) -> RatingScale:
         with self._lock:
@@ -338,6 +366,11 @@ class Store:
             self._bump_revision(connection)
             connection.execute("DELETE FROM users WHERE user_id = ?", (row[0],))
         return True
+
+    @staticmethod
+    def bump_revision(connection: sqlite3.Connection) -> int:
+        """Increment the store revision inside the caller's transaction and return it."""
+        return Store._bump_revision(connection)
 
     @staticmethod
     def _bump_revision(connection: sqlite3.Connection) -> int:

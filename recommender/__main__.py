@@ -1,20 +1,25 @@
 """Train SimpleRec on the demo ratings and print one user's predicted scores.
 
 python -m recommender [--epochs N] [--user ID] [--hidden-dim N] [--seed N]
+python -m recommender evaluate --ratings PATH [--seed N] [--plot FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from recommender.compare import plot_losses, run_evaluation
 from recommender.data import (
     DEMO_MOVIE_IDS,
+    MOVIELENS_SCALE,
     IndexedRatings,
     RatingScale,
     demo_ratings,
     user_item_matrix,
 )
+from recommender.evaluation import read_ratings
 from recommender.model import ModelConfig
 from recommender.ranking import Ranker, average_rating_scores
 from recommender.training import TrainConfig, train
@@ -39,7 +44,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_evaluate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m recommender evaluate",
+        description="Compare SimpleRec with baselines on a MovieLens ratings.csv.",
+    )
+    parser.add_argument(
+        "--ratings",
+        type=Path,
+        required=True,
+        help="MovieLens ratings.csv, or the folder that contains it",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed of the split and training")
+    parser.add_argument("--plot", type=Path, help="write SimpleRec's loss curves to this PNG file")
+    return parser
+
+
+def evaluate(argv: list[str]) -> int:
+    args = build_evaluate_parser().parse_args(argv)
+    try:
+        ratings = read_ratings(args.ratings)
+        if args.plot is not None:
+            import matplotlib  # noqa: F401
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read {args.ratings}: {error}", file=sys.stderr)
+        return 2
+    except ImportError:
+        print(
+            "error: --plot needs matplotlib: pip install 'movie-recommender-bot[plot]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        reports = run_evaluation(ratings, MOVIELENS_SCALE, seed=args.seed)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.plot is not None:
+        plot_losses(reports, args.plot)
+        print(f"\nLoss curves written to {args.plot}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "evaluate":
+        return evaluate(argv[1:])
     args = build_parser().parse_args(argv)
     ratings = demo_ratings()
     matrix = user_item_matrix(ratings, DEMO_MOVIE_IDS)

@@ -20,6 +20,7 @@ __all__ = [
     "DEMO_MOVIE_IDS",
     "DEMO_MOVIE_TITLES",
     "DEMO_SCALE",
+    "MOVIELENS_SCALE",
     "RATING_COLUMNS",
     "IndexedRatings",
     "RatingScale",
@@ -139,6 +140,7 @@ class RatingScale:
 
 # The scale of ``demo_ratings()``.
 DEMO_SCALE = RatingScale(1.0, 5.0, 0.5)
+MOVIELENS_SCALE = RatingScale(0.5, 5.0, 0.5)
 
 
 def latest_ratings(ratings: pd.DataFrame) -> pd.DataFrame:

@@ -24,10 +24,18 @@ class RecDataset(Dataset):
         self.movie_rows = ratings.movie_rows
         self.targets = scale.to_target(ratings.ratings).clamp(0.0, 1.0)
 
+    def subset(self, indices: torch.Tensor) -> RecDataset:
+        """Return the samples at ``indices`` as a new dataset that shares no storage."""
+        part = object.__new__(RecDataset)
+        part.user_rows = self.user_rows[indices]
+        part.movie_rows = self.movie_rows[indices]
+        part.targets = self.targets[indices]
+        return part
+
     def __len__(self) -> int:
         return int(self.targets.shape[0])
 
-    def __getitem__(self, index: int | torch.Tensor):
+    def __getitem__(self, index: int | slice | torch.Tensor):
         return self.user_rows[index], self.movie_rows[index], self.targets[index]
 
 

@@ -161,3 +161,14 @@ def test_model_config_rejects_bad_sizes():
         ModelConfig(embedding_dim=0)
     with pytest.raises(ValueError, match="hidden_dim"):
         SimpleRec(2, 2, ModelConfig(hidden_dim=-1))
+
+
+def test_ranker_survives_pickling():
+    import pickle
+
+    result = train(
+        IndexedRatings.from_frame(demo_ratings()), SCALE, train_config=TrainConfig(epochs=2)
+    )
+    ranker = Ranker(result, {101: 0.9}, scale=SCALE)
+    copy = pickle.loads(pickle.dumps(ranker))
+    assert copy.score(1, [101, 102]) == ranker.score(1, [101, 102])
