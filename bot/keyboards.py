@@ -12,6 +12,7 @@ from recommender.data import RatingScale
 
 __all__ = [
     "BUTTON_TITLE_LENGTH",
+    "choice_keyboard",
     "forget_keyboard",
     "page_keyboard",
     "pick_keyboard",
@@ -40,6 +41,22 @@ def pick_keyboard(movies: Sequence[tuple[int, str | None]]) -> InlineKeyboardMar
         [
             InlineKeyboardButton(
                 button_label(movie_id, title), callback_data=StarsPress(movie_id).data()
+            )
+        ]
+        for movie_id, title in movies
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def choice_keyboard(
+    movies: Sequence[tuple[int, str | None]], rating: float
+) -> InlineKeyboardMarkup:
+    """One button per movie, each rating it with ``rating`` when pressed."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{button_label(movie_id, title)} - {rating:g}★",
+                callback_data=RatePress(movie_id, rating).data(),
             )
         ]
         for movie_id, title in movies

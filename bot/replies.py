@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
-from bot.keyboards import forget_keyboard, page_keyboard, pick_keyboard, stars_keyboard
+from bot.keyboards import (
+    choice_keyboard,
+    forget_keyboard,
+    page_keyboard,
+    pick_keyboard,
+    stars_keyboard,
+)
 from bot.service import InvalidRequest, RankedMovie, Recommendations
 from bot.storage import RatingRecord, RatingWrite
 from bot.texts import Texts, texts_for
@@ -144,7 +150,7 @@ def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool
 
 
 def _movie_line(texts: Texts, rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
-    line = f"{rank}. Movie #{movie.movie_id}: {movie.score:.3f}"
+    line = f"{rank}. Movie {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}"
     if movie.rating is not None:
         line += " " + texts("recommend_you_rated", rating=rating_text(movie.rating))
     elif not movie.rated_by_anyone:
@@ -158,15 +164,16 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
     if not result.movies:
         return Reply(texts("recommend_all_rated"))
 
-    lines = [_recommend_header(texts, result, include_rated)]
+    lines = [html.escape(_recommend_header(texts, result, include_rated))]
     for rank, movie in enumerate(result.movies, start=1):
         lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
     if len(result.movies) < result.total:
         lines.append(texts("recommend_cut", shown=len(result.movies), total=result.total))
     if not result.fresh:
-        lines.append(texts("recommend_stale"))
+        lines.append(html.escape(texts("recommend_stale")))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
-    return Reply("\n".join(lines), keyboard=pick_keyboard(unrated[:RATE_BUTTONS]))
+    keyboard = pick_keyboard(unrated[:RATE_BUTTONS])
+    return Reply("\n".join(lines), html=True, keyboard=keyboard)
 
 
 def rate_picker(texts: Texts, movies: list[tuple[int, str | None]]) -> Reply:
@@ -242,3 +249,11 @@ def movies_page(
 
 def page_missing(texts: Texts, page: int, pages: int) -> Reply:
     return Reply(f"{texts('page_missing', page=page, pages=pages)}\n{texts('movies_usage')}")
+
+
+def title_choices(
+    texts: Texts, quoted_words: str, movies: list[tuple[int, str]], rating: float
+) -> Reply:
+    """Offer the movies that typed title words match; a press rates it with ``rating``."""
+    text = texts("rate_choose_match", words=quoted_words)
+    return Reply(text, keyboard=choice_keyboard(movies, rating))

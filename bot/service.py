@@ -80,6 +80,7 @@ class RecommenderService:
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
         self.titles = store.movie_titles()
+        self._folded_titles = {movie: title.casefold() for movie, title in self.titles.items()}
 
     @property
     def scale(self) -> RatingScale:
@@ -116,6 +117,23 @@ class RecommenderService:
             if words:
                 return words[0].lower()
         return "matrix"
+
+    def find_movies(self, words: list[str]) -> list[int]:
+        """List the movies whose title contains every word, case-insensitively, best first.
+
+        A word matches inside a title word too ("matr" finds "Matrix"). Shorter titles come
+        first, because they match the words more closely.
+        """
+        folded = [word.casefold() for word in words if word.strip()]
+        if not folded:
+            return []
+        matches = [
+            movie
+            for movie, title in self._folded_titles.items()
+            if all(word in title for word in folded)
+        ]
+        matches.sort(key=lambda movie: (len(self.titles[movie]), movie))
+        return matches
 
     def check_movie(self, movie_id: int) -> None:
         """Raise ``InvalidRequest`` unless the movie is in the catalogue."""

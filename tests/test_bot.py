@@ -13,7 +13,7 @@ from bot.trainer import fit_snapshot
 from bot.updates import message_update
 from tests.conftest import start_harness, stop_harness
 
-LINE = re.compile(r"(\d+)\. Movie #(\d+): ([01]\.\d{3})( \(you rated [\d.]+\))?( \(.+\))?")
+LINE = re.compile(r"(\d+)\. Movie #(\d+) [^\n]*?: ([01]\.\d{3})( \(you rated [\d.]+\))?( \(.+\))?")
 BOT_NAME = "MovieRecommenderBot"
 
 
@@ -60,10 +60,11 @@ async def test_rate_accepts_decimal_comma(bot):
     ("arguments", "reason"),
     [
         ("102", "Missing the rating."),
-        ("102 5 7", "Expected two arguments, got 3."),
-        ("abc 5", "Movie ID must be a whole number like 102, got 'abc'."),
-        ("-102 5", "Movie ID must be a whole number"),
-        ("١٠٢ 5", "Movie ID must be a whole number"),
+        ("102 5 7", "Rating 7 is outside the scale 1 to 5."),
+        ("102 5 4", "No movie title contains '102 5'."),
+        ("abc 5", "No movie title contains 'abc'."),
+        ("-102 5", "No movie title contains '-102'."),
+        ("١٠٢ 5", "No movie title contains '١٠٢'."),
         ("999 5", "Movie #999 is not in the catalogue."),
         ("99999999999999999999999 5", "Movie #9999999999999999999… is not in the catalogue."),
         ("102 0", "Rating 0 is outside the scale 1 to 5."),
@@ -148,7 +149,7 @@ async def test_movie_nobody_rated_is_labelled(make_settings):
     await harness.send("/rate 103 5", user_id=555)
     reply = await harness.reply("/recommend all", user_id=555)
     assert reply.startswith("All movies for you")
-    assert "#104: 0.500 (no ratings yet)" in reply
+    assert "Movie #104 Demo movie 104: 0.500 (no ratings yet)" in reply
     await stop_harness(harness)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.console import run_console
 
-LINE = re.compile(r"\d+\. Movie #(\d+): [01]\.\d{3}")
+LINE = re.compile(r"\d+\. Movie #(\d+) [^\n]*?: [01]\.\d{3}")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 

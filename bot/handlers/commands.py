@@ -16,7 +16,10 @@ from bot.replies import Reply
 from bot.service import InvalidRequest
 from bot.status import status_text
 
-__all__ = ["help_command", "rate", "recommend", "start", "status"]
+__all__ = ["MATCH_BUTTONS", "help_command", "rate", "recommend", "start", "status"]
+
+# Movies offered as buttons when typed title words match several.
+MATCH_BUTTONS = 8
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -53,13 +56,36 @@ async def rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(update, replies.rate_picker(texts, picks))
         return
     try:
-        movie_id, rating = parse_rate_arguments(context.args)
-        written = await recommender.rate(user, movie_id, rating)
+        target, rating = parse_rate_arguments(context.args)
+        recommender.check_rating(rating)
+        if isinstance(target, list):
+            matches = recommender.find_movies(target)
+            if len(matches) != 1:
+                await send(update, _choices(update, context, target, matches, rating))
+                return
+            target = matches[0]
+        written = await recommender.rate(user, target, rating)
     except InvalidRequest as error:
         await send(update, replies.invalid_request(texts, error, "rate_usage"))
         return
     title = recommender.titles.get(written.movie_id)
     await send(update, replies.rate_saved(texts, written, title))
+
+
+def _choices(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    words: list[str],
+    matches: list[int],
+    rating: float,
+) -> replies.Reply:
+    """Offer the movies that match typed title words; raise if none matches."""
+    quoted = replies.preview(" ".join(words))
+    if not matches:
+        raise InvalidRequest("title_not_found", words=quoted)
+    titles = service(context).titles
+    movies = [(movie, titles[movie]) for movie in matches[:MATCH_BUTTONS]]
+    return replies.title_choices(texts_of(update), quoted, movies, rating)
 
 
 async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -41,15 +41,21 @@ def parse_rating(text: str) -> float:
     raise InvalidRequest("rating_not_number", value=preview(text))
 
 
-def parse_rate_arguments(arguments: list[str]) -> tuple[int, float]:
-    """Return (movie ID, rating) from ``/rate`` arguments or raise ``InvalidRequest``."""
+def parse_rate_arguments(arguments: list[str]) -> tuple[int | list[str], float]:
+    """Return (movie ID or title words, rating) from ``/rate`` arguments.
+
+    The last argument is the rating. The rest is a movie ID if it is one whole number of
+    ASCII digits, and title words otherwise. Raises ``InvalidRequest``.
+    """
     if not arguments:
         raise InvalidRequest("rate_missing_both")
     if len(arguments) == 1:
         raise InvalidRequest("rate_missing_rating")
-    if len(arguments) > 2:
-        raise InvalidRequest("rate_too_many", count=len(arguments))
-    return parse_movie_id(arguments[0]), parse_rating(arguments[1])
+    rating = parse_rating(arguments[-1])
+    words = arguments[:-1]
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit():
+        return parse_movie_id(words[0]), rating
+    return words, rating
 
 
 def parse_page(arguments: list[str]) -> int:
