@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.flood import FLOOD_GUARD_KEY, FloodGuard, build_rate_limiter
 from bot.handlers import SERVICE_KEY, register_handlers
+from bot.profile import publish_profile
 from bot.request import build_requests
 from bot.service import RecommenderService
 from bot.storage import Store
@@ -149,8 +150,9 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
 
 
 async def start_services(application: Application) -> None:
-    """Serve the saved model and train if needed; ``run_polling`` calls this after initialising."""
+    """Serve the saved model, train if needed and publish the profile (``post_init``)."""
     await application.bot_data[SERVICE_KEY].start()
+    await publish_profile(application.bot)
     freeze_startup_objects()
     logger.info("bot @%s started", application.bot.username)
 

@@ -304,6 +304,8 @@ class LoopbackBotApi:
 
     _answer_answerCallbackQuery = _answer_true
     _answer_setMyCommands = _answer_true
+    _answer_setMyDescription = _answer_true
+    _answer_setMyShortDescription = _answer_true
     _answer_deleteWebhook = _answer_true
     _answer_setWebhook = _answer_true
     _answer_sendChatAction = _answer_true

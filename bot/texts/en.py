@@ -5,6 +5,22 @@ Every other template is sent as plain text.
 """
 
 TEXTS = {
+    # The bot's profile: the command menu and the descriptions shown before /start.
+    "bot_description": (
+        "I recommend movies from your ratings. Rate a few movies you have seen, with "
+        "buttons or with /rate 102 5, and /recommend ranks the rest for you. "
+        "I learn from everyone's ratings with a small neural network."
+    ),
+    "bot_short_description": "Movie recommendations from your ratings.",
+    "command_start": "Register and show your user number",
+    "command_help": "List the commands and what is stored",
+    "command_rate": "Rate a movie: /rate 102 4.5, or pick with buttons",
+    "command_recommend": "Your movies, best first",
+    "command_movies": "Browse the catalogue",
+    "command_myratings": "List your ratings",
+    "command_unrate": "Remove a rating: /unrate 102",
+    "command_export": "Your ratings as a CSV file",
+    "command_forget": "Delete all your ratings",
     # Start and help.
     "welcome": (
         "Welcome! You are user #{user_id}.\n"

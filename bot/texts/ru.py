@@ -1,6 +1,22 @@
 """Russian texts. A key missing here falls back to the English template."""
 
 TEXTS = {
+    # The bot's profile: the command menu and the descriptions shown before /start.
+    "bot_description": (
+        "Я рекомендую фильмы по вашим оценкам. Оцените несколько фильмов, которые вы "
+        "видели, кнопками или командой /rate 102 5, и /recommend упорядочит остальные для "
+        "вас. Я учусь на оценках всех пользователей с помощью небольшой нейросети."
+    ),
+    "bot_short_description": "Рекомендации фильмов по вашим оценкам.",
+    "command_start": "Зарегистрироваться и узнать свой номер",
+    "command_help": "Список команд и что хранится",
+    "command_rate": "Оценить фильм: /rate 102 4.5 или кнопками",
+    "command_recommend": "Ваши фильмы, лучшие первыми",
+    "command_movies": "Каталог фильмов",
+    "command_myratings": "Список ваших оценок",
+    "command_unrate": "Удалить оценку: /unrate 102",
+    "command_export": "Ваши оценки файлом CSV",
+    "command_forget": "Удалить все ваши оценки",
     # Start and help.
     "welcome": (
         "Добро пожаловать! Ваш номер пользователя: #{user_id}.\n"
