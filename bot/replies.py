@@ -19,7 +19,7 @@ from bot.keyboards import (
     pick_keyboard,
     stars_keyboard,
 )
-from bot.service import InvalidRequest, RankedMovie, Recommendations
+from bot.service import GroupRecommendations, InvalidRequest, RankedMovie, Recommendations
 from bot.storage import RatingRecord, RatingWrite
 from bot.texts import Texts, texts_for
 from recommender.data import RatingScale
@@ -72,9 +72,12 @@ def movie_label(movie_id: int, title: str | None) -> str:
     """Return ``#102 Title`` as escaped HTML, or ``#102`` for a movie without a title."""
     if not title:
         return f"#{movie_id}"
-    if len(title) > TITLE_LENGTH:
-        title = title[: TITLE_LENGTH - 1] + "…"
-    return f"#{movie_id} {html.escape(title)}"
+    return f"#{movie_id} {html.escape(shorten(title))}"
+
+
+def shorten(title: str) -> str:
+    """Cut a title to ``TITLE_LENGTH`` characters, ending with an ellipsis if cut."""
+    return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
 
 
 def bounded_lines(lines: list[str], budget: int = LIST_BUDGET) -> list[str]:
@@ -167,8 +170,12 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
     lines = [html.escape(_recommend_header(texts, result, include_rated))]
     for rank, movie in enumerate(result.movies, start=1):
         lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
+        because = result.because.get(movie.movie_id)
+        if because is not None:
+            lines.append(texts("recommend_because", title=html.escape(shorten(because))))
     if len(result.movies) < result.total:
-        lines.append(texts("recommend_cut", shown=len(result.movies), total=result.total))
+        cut = texts("recommend_cut", shown=len(result.movies), total=result.total)
+        lines.append(html.escape(cut))
     if not result.fresh:
         lines.append(html.escape(texts("recommend_stale")))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
@@ -257,3 +264,16 @@ def title_choices(
     """Offer the movies that typed title words match; a press rates it with ``rating``."""
     text = texts("rate_choose_match", words=quoted_words)
     return Reply(text, keyboard=choice_keyboard(movies, rating))
+
+
+def group_recommendations(texts: Texts, result: GroupRecommendations) -> Reply:
+    """Rank the group's picks, naming the members they are for."""
+    if not result.member_names:
+        return Reply(texts("recommend_group_nobody"))
+    if not result.movies:
+        return Reply(texts("recommend_group_all_rated"))
+    names = ", ".join(html.escape(shorten(name)) for name in result.member_names)
+    lines = [texts("recommend_group_header", names=names)]
+    for rank, movie in enumerate(result.movies, start=1):
+        lines.append(f"{rank}. {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}")
+    return Reply("\n".join(bounded_lines(lines)), html=True)

@@ -9,15 +9,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.export import ratings_csv
+from bot.picks import blend_group_scores, closest_movie
 from bot.storage import RatingRecord, RatingWrite, Store
 from bot.trainer import Trainer
 from recommender.data import RatingScale
 from recommender.ranking import Ranker, average_rating_scores
 
-__all__ = ["InvalidRequest", "RankedMovie", "Recommendations", "RecommenderService"]
+__all__ = [
+    "EXPLAINED_PICKS",
+    "GroupRecommendations",
+    "InvalidRequest",
+    "RankedMovie",
+    "Recommendations",
+    "RecommenderService",
+]
+
+# Top picks of a /recommend reply that say which of the user's movies they resemble.
+EXPLAINED_PICKS = 3
+# A rating counts as high from this point of the scale (4 stars on a 1-5 scale).
+HIGH_RATING_TARGET = 0.75
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +60,14 @@ class RankedMovie:
 
 
 @dataclass(frozen=True)
+class GroupRecommendations:
+    """Picks for the members of a group chat who have rated, by their first names."""
+
+    member_names: list[str]
+    movies: list[RankedMovie]
+
+
+@dataclass(frozen=True)
 class Recommendations:
     """A user's ranked movies and the facts a reply needs to explain them.
 
@@ -62,6 +83,9 @@ class Recommendations:
     personal: bool
     fresh: bool
     total: int
+    # Top pick -> the title of the user's highly rated movie closest to it in the model's
+    # movie embeddings.
+    because: dict[int, str] = field(default_factory=dict)
 
 
 class RecommenderService:
@@ -243,4 +267,55 @@ class RecommenderService:
             personal=ranker.knows_user(user_id),
             fresh=self.trainer.trained_revision >= revision,
             total=len(candidates),
+            because=self._explain(ranker, movies, rated),
         )
+
+    def _explain(
+        self, ranker: Ranker, movies: list[RankedMovie], rated: dict[int, float]
+    ) -> dict[int, str]:
+        liked = [
+            movie
+            for movie, rating in rated.items()
+            if self.scale.to_target(rating) >= HIGH_RATING_TARGET
+        ]
+        because = {}
+        for movie in movies[:EXPLAINED_PICKS]:
+            if movie.personal and movie.rating is None:
+                closest = closest_movie(ranker, movie.movie_id, liked)
+                if closest is not None:
+                    because[movie.movie_id] = self.titles[closest]
+        return because
+
+    async def remember_member(self, chat_id: int, user_id: int, first_name: str) -> None:
+        """Record a group member, so that group picks can include them."""
+        await asyncio.to_thread(self.store.remember_member, chat_id, user_id, first_name)
+
+    async def recommend_group(self, chat_id: int) -> GroupRecommendations:
+        """Rank movies no member has rated or skipped for the group's members who rated."""
+        members = await asyncio.to_thread(self.store.rating_members, chat_id)
+        excluded: set[int] = set()
+        for user_id, _ in members:
+            excluded |= set(await asyncio.to_thread(self.store.user_ratings, user_id))
+            excluded |= await asyncio.to_thread(self.store.unseen_movies, user_id)
+        candidates = [movie for movie in self.titles if movie not in excluded]
+        ranker = await asyncio.to_thread(self._ranker)
+        member_scores = [
+            {item.movie_id: item for item in ranker.score(user_id, candidates)}
+            for user_id, _ in members
+        ]
+        blended = blend_group_scores(
+            [{movie: item.score for movie, item in scores.items()} for scores in member_scores],
+            self.recommend_limit,
+        )
+        movies = [
+            RankedMovie(
+                movie_id=movie_id,
+                title=self.titles[movie_id],
+                score=score,
+                personal=all(scores[movie_id].personal for scores in member_scores),
+                rating=None,
+                rated_by_anyone=movie_id in ranker.fallback_scores,
+            )
+            for movie_id, score in blended
+        ]
+        return GroupRecommendations([name for _, name in members], movies)

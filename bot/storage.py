@@ -57,6 +57,14 @@ MIGRATIONS = [
         marked_at REAL NOT NULL,
         PRIMARY KEY (user_id, movie_id)
     ) WITHOUT ROWID;
+    CREATE TABLE chat_members (
+        chat_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+        first_name TEXT NOT NULL,
+        seen_at REAL NOT NULL,
+        PRIMARY KEY (chat_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_members_by_user ON chat_members (user_id);
     """,
     # MovieLens import: genres ("Comedy|Drama") and IMDb/TMDB IDs of movies, and the
     # MovieLens user ID of imported users.
@@ -351,6 +359,27 @@ class Store:
                 (user_id, user_id, limit),
             ).fetchall()
         return [int(row[0]) for row in rows]
+
+    def remember_member(self, chat_id: int, user_id: int, first_name: str) -> None:
+        """Record that a user sent a command in a group chat, with their current first name."""
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO chat_members (chat_id, user_id, first_name, seen_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET "
+                "first_name = excluded.first_name, seen_at = excluded.seen_at",
+                (chat_id, user_id, first_name, time.time()),
+            )
+
+    def rating_members(self, chat_id: int) -> list[tuple[int, str]]:
+        """List (user ID, first name) of a group's known members who rated a movie."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT user_id, first_name FROM chat_members WHERE chat_id = ? "
+                "AND EXISTS (SELECT 1 FROM ratings WHERE ratings.user_id = chat_members.user_id) "
+                "ORDER BY seen_at, user_id",
+                (chat_id,),
+            ).fetchall()
+        return [(int(user_id), first_name) for user_id, first_name in rows]
 
     def forget_user(self, telegram_id: int) -> bool:
         """Delete a Telegram user's row, ratings and marks; return false if none existed.

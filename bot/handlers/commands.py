@@ -94,9 +94,12 @@ async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         return
     texts = texts_of(update)
-    arguments = context.args or []
-    if len(arguments) > 1 or (arguments and arguments[0].lower() != "all"):
-        await send(update, replies.recommend_error(texts, " ".join(arguments)))
+    arguments = [argument.lower() for argument in context.args or []]
+    if arguments == ["group"]:
+        await _recommend_group(update, context)
+        return
+    if len(arguments) > 1 or (arguments and arguments[0] != "all"):
+        await send(update, replies.recommend_error(texts, " ".join(context.args)))
         return
 
     recommender = service(context)
@@ -117,3 +120,13 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     recommender = service(context)
     stored = await asyncio.to_thread(recommender.store.rating_count)
     await send(update, Reply(status_text(recommender.trainer.status(), stored)))
+
+
+async def _recommend_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    texts = texts_of(update)
+    chat = update.effective_chat
+    if chat.type not in (chat.GROUP, chat.SUPERGROUP):
+        await send(update, Reply(texts("recommend_group_private")))
+        return
+    result = await service(context).recommend_group(chat.id)
+    await send(update, replies.group_recommendations(texts, result))

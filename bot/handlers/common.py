@@ -79,7 +79,13 @@ async def registered_user(
         texts = texts_of(update)
         await send(update, Reply(texts("use_personal_account")))
         return None
-    return await service(context).register(update.effective_user.id)
+    recommender = service(context)
+    user = update.effective_user
+    registered = await recommender.register(user.id)
+    chat = update.effective_chat
+    if chat is not None and chat.type in (chat.GROUP, chat.SUPERGROUP):
+        await recommender.remember_member(chat.id, registered[0], user.first_name)
+    return registered
 
 
 async def user_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:

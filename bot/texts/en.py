@@ -43,6 +43,7 @@ TEXTS = {
         "/rate - pick movies to rate with buttons\n"
         "/recommend - your unrated movies, best first, with a score from 0 to 1\n"
         "/recommend all - every movie, with your ratings marked\n"
+        "/recommend group - in a group, movies for everyone here who has rated\n"
         "/movies - browse the catalogue page by page\n"
         "/myratings - list your ratings\n"
         "/unrate <movie_id> - remove one of your ratings\n"
@@ -55,8 +56,9 @@ TEXTS = {
         "send the command again instead.\n"
         "\n"
         "Privacy: I store your Telegram user ID, your ratings with their times and the "
-        "movies you marked as not seen, and nothing else about you. /export sends you all "
-        "of it; /forget deletes it."
+        "movies you marked as not seen; in groups, also your first name, so that group "
+        "picks can name you. Nothing else about you is stored. /export sends you your "
+        "ratings; /forget deletes everything."
     ),
     # /rate errors, each followed by the usage line.
     "rate_usage": "Usage: /rate <movie_id> <rating>",
@@ -84,7 +86,7 @@ TEXTS = {
     "button_unseen": "Haven't seen it",
     "unseen_saved": "Noted: {movie} stays out of your picks.",
     # /recommend.
-    "recommend_usage": "Usage: /recommend [all]",
+    "recommend_usage": "Usage: /recommend [all|group]",
     "recommend_unknown_option": "Unknown option {value}.",
     "recommend_all_rated": "You have rated every movie. /recommend all shows them ranked.",
     "recommend_no_ratings": (
@@ -101,6 +103,15 @@ TEXTS = {
     "recommend_cut": "Showing the top {shown} of {total} movies.",
     "recommend_no_ratings_yet": "(no ratings yet)",
     "recommend_average_rating": "(average rating)",
+    "recommend_because": "    because you rated {title} highly",
+    "recommend_group_header": "Picks for {names}, best first:",
+    "recommend_group_private": (
+        "/recommend group works in group chats: it ranks movies for the members who rated."
+    ),
+    "recommend_group_nobody": (
+        "Nobody in this chat has rated a movie yet. Each member can rate with /rate."
+    ),
+    "recommend_group_all_rated": "Someone here has rated or skipped every movie.",
     # /movies (HTML).
     "movies_page": "Movies {first}-{last} of {total} (page {page} of {pages}):",
     "movies_usage": "Usage: /movies [page]",

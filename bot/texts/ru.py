@@ -41,6 +41,7 @@ TEXTS = {
         "/rate - выбрать фильмы для оценки кнопками\n"
         "/recommend - ваши неоценённые фильмы, лучшие первыми, с баллом от 0 до 1\n"
         "/recommend all - все фильмы, ваши оценки отмечены\n"
+        "/recommend group - в группе: фильмы для всех, кто здесь оценивал\n"
         "/movies - каталог по страницам\n"
         "/myratings - список ваших оценок\n"
         "/unrate <movie_id> - удалить одну оценку\n"
@@ -53,8 +54,9 @@ TEXTS = {
         "отправьте команду заново.\n"
         "\n"
         "Конфиденциальность: я храню ваш Telegram ID, ваши оценки со временем и фильмы, "
-        "отмеченные как непросмотренные, и больше ничего о вас. /export пришлёт всё это; "
-        "/forget всё удалит."
+        "отмеченные как непросмотренные; в группах ещё ваше имя, чтобы назвать вас в "
+        "общих рекомендациях. Больше ничего о вас не хранится. /export пришлёт ваши "
+        "оценки; /forget удалит всё."
     ),
     # /rate errors, each followed by the usage line.
     "rate_usage": "Использование: /rate <movie_id> <rating>",
@@ -81,7 +83,7 @@ TEXTS = {
     "button_unseen": "Не смотрел(а)",
     "unseen_saved": "Отмечено: {movie} не попадёт в ваши рекомендации.",
     # /recommend.
-    "recommend_usage": "Использование: /recommend [all]",
+    "recommend_usage": "Использование: /recommend [all|group]",
     "recommend_unknown_option": "Неизвестный параметр {value}.",
     "recommend_all_rated": "Вы оценили все фильмы. /recommend all покажет их по порядку.",
     "recommend_no_ratings": (
@@ -99,6 +101,15 @@ TEXTS = {
     "recommend_cut": "Показаны первые {shown} из {total} фильмов.",
     "recommend_no_ratings_yet": "(ещё нет оценок)",
     "recommend_average_rating": "(средняя оценка)",
+    "recommend_because": "    потому что вы высоко оценили {title}",
+    "recommend_group_header": "Для {names}, лучшие первыми:",
+    "recommend_group_private": (
+        "/recommend group работает в группах: подбирает фильмы для участников с оценками."
+    ),
+    "recommend_group_nobody": (
+        "В этом чате ещё никто не оценил ни одного фильма. Оценить можно командой /rate."
+    ),
+    "recommend_group_all_rated": "Кто-то здесь уже оценил или пропустил каждый фильм.",
     # /movies (HTML).
     "movies_page": "Фильмы {first}-{last} из {total} (страница {page} из {pages}):",
     "movies_usage": "Использование: /movies [page]",
