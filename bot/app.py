@@ -113,6 +113,7 @@ def build_service(settings: Settings) -> RecommenderService:
         trainer,
         recommend_limit=settings.recommend_limit,
         wait_seconds=settings.recommend_wait_seconds,
+        personal_min_ratings=settings.personal_min_ratings,
     )
 
 

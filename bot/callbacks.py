@@ -14,6 +14,7 @@ __all__ = [
     "MAX_CALLBACK_BYTES",
     "ForgetPress",
     "InvalidCallback",
+    "NextPress",
     "PagePress",
     "RatePress",
     "StarsPress",
@@ -81,7 +82,18 @@ class ForgetPress:
         return _checked(f"f:{self.telegram_id}:{'y' if self.confirm else 'n'}")
 
 
-Press = RatePress | StarsPress | UnseenPress | PagePress | ForgetPress
+@dataclass(frozen=True)
+class NextPress:
+    """The button for the next ``/recommend`` picks, from position ``offset``."""
+
+    offset: int
+    include_rated: bool
+
+    def data(self) -> str:
+        return _checked(f"n:{self.offset}:{'a' if self.include_rated else 'u'}")
+
+
+Press = RatePress | StarsPress | UnseenPress | PagePress | ForgetPress | NextPress
 
 _NUMBER = r"(0|[1-9][0-9]{0,17})"
 _PATTERNS = {
@@ -90,6 +102,7 @@ _PATTERNS = {
     "u": re.compile(_NUMBER, re.ASCII),
     "m": re.compile(r"([1-9][0-9]{0,8})", re.ASCII),
     "f": re.compile(r"([1-9][0-9]{0,18}):([yn])", re.ASCII),
+    "n": re.compile(r"([1-9][0-9]{0,8}):([au])", re.ASCII),
 }
 
 
@@ -117,4 +130,6 @@ def parse_callback(data: str | None) -> Press:
         return UnseenPress(int(groups[0]))
     if action == "m":
         return PagePress(int(groups[0]))
+    if action == "n":
+        return NextPress(int(groups[0]), groups[1] == "a")
     return ForgetPress(int(groups[0]), groups[1] == "y")

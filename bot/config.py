@@ -52,6 +52,7 @@ class Settings(BaseSettings):
 
     recommend_limit: int = Field(10, ge=1, le=50)
     recommend_wait_seconds: float = Field(3.0, ge=0, le=60)
+    personal_min_ratings: int = Field(1, ge=1, le=1000)
 
     flood_limit_commands: int = Field(5, ge=1, le=1000)
     flood_limit_seconds: float = Field(1.0, gt=0, le=3600)

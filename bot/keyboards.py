@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ForgetPress, PagePress, RatePress, StarsPress, UnseenPress
+from bot.callbacks import (
+    ForgetPress,
+    NextPress,
+    PagePress,
+    RatePress,
+    StarsPress,
+    UnseenPress,
+)
 from bot.texts import Texts
 from recommender.data import RatingScale
 
@@ -16,6 +23,7 @@ __all__ = [
     "forget_keyboard",
     "page_keyboard",
     "pick_keyboard",
+    "recommend_keyboard",
     "stars_keyboard",
 ]
 
@@ -33,19 +41,16 @@ def button_label(movie_id: int, title: str | None) -> str:
     return _shorten(f"#{movie_id} {title}" if title else f"#{movie_id}", BUTTON_TITLE_LENGTH)
 
 
+def _pick_row(movie_id: int, title: str | None) -> list[InlineKeyboardButton]:
+    label = button_label(movie_id, title)
+    return [InlineKeyboardButton(label, callback_data=StarsPress(movie_id).data())]
+
+
 def pick_keyboard(movies: Sequence[tuple[int, str | None]]) -> InlineKeyboardMarkup | None:
     """One button per movie, each opening its star buttons."""
     if not movies:
         return None
-    rows = [
-        [
-            InlineKeyboardButton(
-                button_label(movie_id, title), callback_data=StarsPress(movie_id).data()
-            )
-        ]
-        for movie_id, title in movies
-    ]
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([_pick_row(movie_id, title) for movie_id, title in movies])
 
 
 def choice_keyboard(
@@ -62,6 +67,27 @@ def choice_keyboard(
         for movie_id, title in movies
     ]
     return InlineKeyboardMarkup(rows)
+
+
+def recommend_keyboard(
+    texts: Texts,
+    picks: Sequence[tuple[int, str | None]],
+    next_page: NextPress | None,
+) -> InlineKeyboardMarkup | None:
+    """Rating buttons for the top picks, then a button for the next picks if any follow."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                button_label(movie_id, title), callback_data=StarsPress(movie_id).data()
+            )
+        ]
+        for movie_id, title in picks
+    ]
+    if next_page is not None:
+        rows.append(
+            [InlineKeyboardButton(texts("button_more_picks"), callback_data=next_page.data())]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def stars_keyboard(texts: Texts, movie_id: int, scale: RatingScale) -> InlineKeyboardMarkup:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
+from bot.callbacks import NextPress
 from bot.keyboards import (
     choice_keyboard,
     forget_keyboard,
     page_keyboard,
     pick_keyboard,
+    recommend_keyboard,
     stars_keyboard,
 )
 from bot.service import GroupRecommendations, InvalidRequest, RankedMovie, Recommendations
@@ -145,6 +147,8 @@ def recommend_error(texts: Texts, argument: str) -> Reply:
 def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool) -> str:
     if result.rated_count == 0:
         return texts("recommend_no_ratings")
+    if result.needed_ratings:
+        return texts("recommend_more_ratings", count=result.needed_ratings)
     if not result.personal:
         return texts("recommend_not_learned")
     if include_rated:
@@ -168,18 +172,21 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         return Reply(texts("recommend_all_rated"))
 
     lines = [html.escape(_recommend_header(texts, result, include_rated))]
-    for rank, movie in enumerate(result.movies, start=1):
+    for rank, movie in enumerate(result.movies, start=result.offset + 1):
         lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
         because = result.because.get(movie.movie_id)
         if because is not None:
             lines.append(texts("recommend_because", title=html.escape(shorten(because))))
-    if len(result.movies) < result.total:
+    if result.offset == 0 and len(result.movies) < result.total:
         cut = texts("recommend_cut", shown=len(result.movies), total=result.total)
         lines.append(html.escape(cut))
     if not result.fresh:
         lines.append(html.escape(texts("recommend_stale")))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
-    keyboard = pick_keyboard(unrated[:RATE_BUTTONS])
+    next_page = None
+    if result.has_more:
+        next_page = NextPress(result.offset + len(result.movies), include_rated)
+    keyboard = recommend_keyboard(texts, unrated[:RATE_BUTTONS], next_page)
     return Reply("\n".join(lines), html=True, keyboard=keyboard)
 
 

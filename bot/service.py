@@ -83,6 +83,11 @@ class Recommendations:
     personal: bool
     fresh: bool
     total: int
+    # Where this page starts in the whole ranking, and whether more movies follow it.
+    offset: int = 0
+    has_more: bool = False
+    # Ratings still needed before the picks are personal.
+    needed_ratings: int = 0
     # Top pick -> the title of the user's highly rated movie closest to it in the model's
     # movie embeddings.
     because: dict[int, str] = field(default_factory=dict)
@@ -98,11 +103,13 @@ class RecommenderService:
         *,
         recommend_limit: int,
         wait_seconds: float,
+        personal_min_ratings: int = 1,
     ) -> None:
         self.store = store
         self.trainer = trainer
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
+        self.personal_min_ratings = personal_min_ratings
         self.titles = store.movie_titles()
         self._folded_titles = {movie: title.casefold() for movie, title in self.titles.items()}
 
@@ -236,18 +243,27 @@ class RecommenderService:
         ratings = self.store.snapshot().ratings
         return Ranker(None, average_rating_scores(ratings, self.scale))
 
-    async def recommend(self, user_id: int, *, include_rated: bool) -> Recommendations:
-        """Rank the user's unrated movies, or every movie with ``include_rated``."""
+    async def recommend(
+        self, user_id: int, *, include_rated: bool, offset: int = 0
+    ) -> Recommendations:
+        """Rank the user's unrated movies, or every movie with ``include_rated``.
+
+        The result holds ``recommend_limit`` movies from position ``offset`` of the ranking.
+        """
         rated = await asyncio.to_thread(self.store.user_ratings, user_id)
         unseen = await asyncio.to_thread(self.store.unseen_movies, user_id)
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
         ranker = await asyncio.to_thread(self._ranker)
+        needed_ratings = max(0, self.personal_min_ratings - len(rated))
+        if needed_ratings:
+            ranker = Ranker(None, ranker.fallback_scores)
         candidates = [
             movie
             for movie in self.titles
             if movie not in unseen and (include_rated or movie not in rated)
         ]
-        ranked = ranker.rank(user_id, candidates, limit=self.recommend_limit)
+        end = offset + self.recommend_limit
+        ranked = ranker.rank(user_id, candidates, limit=end)[offset:]
         movies = [
             RankedMovie(
                 movie_id=item.movie_id,
@@ -267,7 +283,10 @@ class RecommenderService:
             personal=ranker.knows_user(user_id),
             fresh=self.trainer.trained_revision >= revision,
             total=len(candidates),
-            because=self._explain(ranker, movies, rated),
+            offset=offset,
+            has_more=len(candidates) > end,
+            needed_ratings=needed_ratings,
+            because=self._explain(ranker, movies, rated) if offset == 0 else {},
         )
 
     def _explain(

@@ -1,11 +1,14 @@
 """Inline buttons through the real Application: /rate pick lists, stars, stale and forged data."""
 
+import re
+
 import pytest
 
 from bot.callbacks import (
     MAX_CALLBACK_BYTES,
     ForgetPress,
     InvalidCallback,
+    NextPress,
     PagePress,
     RatePress,
     StarsPress,
@@ -13,6 +16,7 @@ from bot.callbacks import (
     parse_callback,
 )
 from bot.replies import RATE_USAGE
+from tests.conftest import start_harness, stop_harness
 
 INVALID = "This button is not valid."
 STALE = "This button is out of date."
@@ -40,6 +44,7 @@ def stored(bot, telegram_id: int) -> dict[int, float]:
         UnseenPress(104),
         PagePress(500_000_000),
         ForgetPress(9_223_372_036_854_775_807, confirm=True),
+        NextPress(999_999_999, include_rated=False),
     ],
 )
 def test_callback_data_round_trip(press):
@@ -176,3 +181,34 @@ async def test_recommend_offers_rating_buttons(bot):
     await bot.press(bot.buttons()[0]["callback_data"], user_id=555)
     assert len(bot.buttons()) == 10
     await bot.settle()
+
+
+async def test_more_picks_button_pages(make_settings):
+    harness = await start_harness(make_settings(recommend_limit=2))
+    await harness.settle()
+    first = await harness.reply("/recommend all", user_id=555)
+    assert re.findall(r"^(\d+)\. Movie #", first, re.MULTILINE) == ["1", "2"]
+    assert "Showing the top 2 of 4 movies." in first
+    assert harness.buttons()[-1]["text"] == "More picks »"
+    calls = await harness.press_label("More picks", user_id=555)
+    second = edits(calls)[0]
+    assert re.findall(r"^(\d+)\. Movie #", second, re.MULTILINE) == ["3", "4"]
+    assert all(button["text"] != "More picks »" for button in harness.buttons())
+    first_ids = set(re.findall(r"#(\d+)", first))
+    second_ids = set(re.findall(r"#(\d+)", second))
+    assert not first_ids & second_ids
+    stale = await harness.press(NextPress(10, include_rated=True).data(), user_id=555)
+    assert answers(stale)[0].startswith(STALE)
+    await stop_harness(harness)
+
+
+async def test_personal_picks_need_min_ratings(make_settings):
+    harness = await start_harness(make_settings(personal_min_ratings=3))
+    await harness.send("/rate 101 5", user_id=555)
+    reply = await harness.reply("/recommend", user_id=555)
+    assert reply.startswith("Rate 2 more movies to unlock personal picks.")
+    assert "because" not in reply
+    await harness.send("/rate 102 5", user_id=555)
+    await harness.send("/rate 103 1", user_id=555)
+    assert (await harness.reply("/recommend", user_id=555)).startswith("Your top picks:")
+    await stop_harness(harness)

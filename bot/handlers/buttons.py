@@ -17,6 +17,7 @@ from bot import replies
 from bot.callbacks import (
     ForgetPress,
     InvalidCallback,
+    NextPress,
     PagePress,
     RatePress,
     StarsPress,
@@ -64,6 +65,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _stars(update, context, press)
         elif isinstance(press, UnseenPress):
             await _unseen(update, context, user, press)
+        elif isinstance(press, NextPress):
+            await _next_picks_page(update, context, user, press)
     except InvalidRequest as error:
         key = "callback_stale" if error.key == "movie_not_found" else "callback_invalid"
         logger.info("user %d pressed a button that failed: %s", query.from_user.id, error.key)
@@ -107,6 +110,22 @@ async def _unseen(
     noted = replies.unseen_saved(texts, press.movie_id, recommender.titles[press.movie_id])
     picker = replies.rate_picker(texts, await _next_picks(context, user))
     await edit_message(update.callback_query, replies.joined(noted, picker))
+
+
+async def _next_picks_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, user: int, press: NextPress
+) -> None:
+    query = update.callback_query
+    texts = texts_of(update)
+    result = await service(context).recommend(
+        user, include_rated=press.include_rated, offset=press.offset
+    )
+    if not result.movies:
+        await query.answer(texts("callback_stale"), show_alert=True)
+        return
+    await query.answer()
+    reply = replies.recommendations(texts, result, include_rated=press.include_rated)
+    await edit_message(query, reply)
 
 
 async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE, press: ForgetPress) -> None:

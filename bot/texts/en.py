@@ -96,6 +96,10 @@ TEXTS = {
     "recommend_not_learned": (
         "The model has not learned your ratings yet; ranked by average rating:"
     ),
+    "recommend_more_ratings": (
+        "Rate {count} more movies to unlock personal picks. Until then, these are ranked "
+        "by average rating:"
+    ),
     "recommend_all_header": "All movies for you, best first:",
     "recommend_header": "Your top picks:",
     "recommend_you_rated": "(you rated {rating})",
@@ -117,6 +121,7 @@ TEXTS = {
     "movies_usage": "Usage: /movies [page]",
     "page_invalid": "Page must be a whole number from 1, got {value}.",
     "page_missing": "There is no page {page}: the catalogue has {pages} pages.",
+    "button_more_picks": "More picks »",
     "button_previous": "« Previous",
     "button_next": "Next »",
     # Your data.

@@ -93,6 +93,10 @@ TEXTS = {
     "recommend_not_learned": (
         "Модель ещё не выучила ваши оценки; фильмы упорядочены по средней оценке:"
     ),
+    "recommend_more_ratings": (
+        "Оцените ещё {count} фильм(а), чтобы открыть личные рекомендации. Пока фильмы "
+        "упорядочены по средней оценке:"
+    ),
     "recommend_all_header": "Все фильмы для вас, лучшие первыми:",
     "recommend_header": "Лучшее для вас:",
     "recommend_you_rated": "(ваша оценка {rating})",
@@ -115,6 +119,7 @@ TEXTS = {
     "movies_usage": "Использование: /movies [page]",
     "page_invalid": "Номер страницы должен быть целым числом от 1, получено {value}.",
     "page_missing": "Страницы {page} нет: в каталоге {pages} стр.",
+    "button_more_picks": "Ещё »",
     "button_previous": "« Назад",
     "button_next": "Дальше »",
     # Your data.
