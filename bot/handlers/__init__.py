@@ -51,7 +51,8 @@ def register_handlers(application: Application) -> None:
     application.add_handlers(
         [
             MessageHandler(private & filters.COMMAND, unknown_command),
-            MessageHandler(private & filters.TEXT, plain_text),
+            # Any other private message (text, sticker, photo with a caption) gets a pointer.
+            MessageHandler(private & ~filters.COMMAND, plain_text),
         ]
     )
     application.add_error_handler(on_error)
