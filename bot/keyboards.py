@@ -47,7 +47,7 @@ def _pick_row(movie_id: int, title: str | None) -> list[InlineKeyboardButton]:
 
 
 def pick_keyboard(movies: Sequence[tuple[int, str | None]]) -> InlineKeyboardMarkup | None:
-    """One button per movie, each opening its star buttons."""
+    """Build one button per movie, each opening its star buttons."""
     if not movies:
         return None
     return InlineKeyboardMarkup([_pick_row(movie_id, title) for movie_id, title in movies])
@@ -56,7 +56,7 @@ def pick_keyboard(movies: Sequence[tuple[int, str | None]]) -> InlineKeyboardMar
 def choice_keyboard(
     movies: Sequence[tuple[int, str | None]], rating: float
 ) -> InlineKeyboardMarkup:
-    """One button per movie, each rating it with ``rating`` when pressed."""
+    """Build one button per movie, each rating it with ``rating`` when pressed."""
     rows = [
         [
             InlineKeyboardButton(
@@ -74,7 +74,7 @@ def recommend_keyboard(
     picks: Sequence[tuple[int, str | None]],
     next_page: NextPress | None,
 ) -> InlineKeyboardMarkup | None:
-    """Rating buttons for the top picks, then a button for the next picks if any follow."""
+    """Build rating buttons for the top picks, then a button for the next picks if any."""
     rows = [
         [
             InlineKeyboardButton(
@@ -91,7 +91,7 @@ def recommend_keyboard(
 
 
 def stars_keyboard(texts: Texts, movie_id: int, scale: RatingScale) -> InlineKeyboardMarkup:
-    """A button for every rating on the scale, then "haven't seen it"."""
+    """Build a button for every rating on the scale, then "haven't seen it"."""
     buttons = [
         InlineKeyboardButton(f"{value:g}★", callback_data=RatePress(movie_id, value).data())
         for value in scale.values()
@@ -107,7 +107,7 @@ def stars_keyboard(texts: Texts, movie_id: int, scale: RatingScale) -> InlineKey
 
 
 def page_keyboard(texts: Texts, page: int, pages: int) -> InlineKeyboardMarkup | None:
-    """Previous and next buttons around ``page`` of ``pages``; ``None`` for a single page."""
+    """Build previous and next buttons around ``page``; return ``None`` for a single page."""
     row = []
     if page > 1:
         row.append(
@@ -123,7 +123,7 @@ def page_keyboard(texts: Texts, page: int, pages: int) -> InlineKeyboardMarkup |
 
 
 def forget_keyboard(texts: Texts, telegram_id: int) -> InlineKeyboardMarkup:
-    """Confirm or cancel ``/forget``; the buttons work only for ``telegram_id``."""
+    """Build the buttons that confirm or cancel ``/forget``, for ``telegram_id`` only."""
     yes = ForgetPress(telegram_id, confirm=True).data()
     no = ForgetPress(telegram_id, confirm=False).data()
     return InlineKeyboardMarkup(

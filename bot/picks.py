@@ -10,7 +10,7 @@ from recommender.ranking import Ranker
 
 __all__ = ["DISLIKE_SCORE", "blend_group_scores", "closest_movie"]
 
-# A predicted score below this (2.4 stars on a 1-5 scale) counts as a dislike; a group pick
+# A predicted score below this (2.4 stars on a 1-5 scale) counts as a dislike. A group pick
 # that any member is predicted to dislike ranks after every pick that none dislikes.
 DISLIKE_SCORE = 0.35
 

@@ -72,6 +72,7 @@ def rating_text(rating: float) -> str:
 
 def movie_label(movie_id: int, title: str | None) -> str:
     """Return ``#102 Title`` as escaped HTML, or ``#102`` for a movie without a title."""
+    # TODO: add the year, genres and an IMDb or TMDB link once the movies table stores them.
     if not title:
         return f"#{movie_id}"
     return f"#{movie_id} {html.escape(shorten(title))}"
@@ -242,7 +243,7 @@ def forget_prompt(texts: Texts, count: int, telegram_id: int) -> Reply:
 def movies_page(
     texts: Texts, movies: list[tuple[int, str]], first: int, page: int, pages: int, total: int
 ) -> Reply:
-    """One page of the catalogue, starting at position ``first``, with paging buttons."""
+    """Build one page of the catalogue, starting at position ``first``, with paging buttons."""
     if not movies:
         return Reply(texts("movies_empty"))
     header = texts(

@@ -27,7 +27,7 @@ __all__ = [
     "RecommenderService",
 ]
 
-# Top picks of a /recommend reply that say which of the user's movies they resemble.
+# Top picks of a /recommend reply that name the user's movie they resemble most.
 EXPLAINED_PICKS = 3
 # A rating counts as high from this point of the scale (4 stars on a 1-5 scale).
 HIGH_RATING_TARGET = 0.75

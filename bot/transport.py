@@ -34,9 +34,9 @@ BOT_USER = {
 class ApiCall:
     """One Bot API request and its result.
 
-    ``parameters`` are decoded JSON values; ``files`` maps each uploaded part's name to
-    its file name and content; ``result`` is what the local API returned (``None`` for
-    an error response).
+    ``parameters`` are decoded JSON values. ``files`` maps each uploaded file's parameter
+    name to its file name and content. ``result`` is what the local API returned, and
+    ``None`` for an error response.
     """
 
     method: str

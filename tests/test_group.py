@@ -75,3 +75,11 @@ async def test_low_ratings_explain_nothing(bot):
     reply = await bot.reply("/recommend", user_id=555)
     assert "because" not in reply
     await bot.settle()
+
+
+async def test_group_press_counts_member(bot):
+    await bot.send(f"/rate@{BOT_NAME}", user_id=555, first_name="Alice", **GROUP)
+    await bot.press("r:101:5", user_id=777, first_name="Bob")
+    reply = await bot.reply(f"/recommend@{BOT_NAME} group", user_id=777, first_name="Bob", **GROUP)
+    assert reply.startswith("Picks for Bob, best first:")
+    await bot.settle()

@@ -25,7 +25,7 @@ from bot.callbacks import (
     parse_callback,
 )
 from bot.handlers.browse import show_page
-from bot.handlers.common import edit_message, is_personal, service, texts_of
+from bot.handlers.common import edit_message, is_personal, registered_user, service, texts_of
 from bot.replies import Reply
 from bot.service import InvalidRequest
 
@@ -57,7 +57,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(press, PagePress):
         await show_page(update, context, press.page)
         return
-    user, _ = await service(context).register(query.from_user.id)
+    registered = await registered_user(update, context)
+    if registered is None:
+        return
+    user = registered[0]
     try:
         if isinstance(press, RatePress):
             await _rate(update, context, user, press)

@@ -31,7 +31,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List the commands with examples and say what the bot stores."""
+    """List the commands with examples and what the bot stores."""
     if await user_id(update, context) is None:
         return
     recommender = service(context)
@@ -98,6 +98,7 @@ async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if arguments == ["group"]:
         await _recommend_group(update, context)
         return
+    # TODO: /recommend <genre> needs the catalogue's genres, which the movies table lacks.
     if len(arguments) > 1 or (arguments and arguments[0] != "all"):
         await send(update, replies.recommend_error(texts, " ".join(context.args)))
         return
