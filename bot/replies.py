@@ -283,5 +283,7 @@ def group_recommendations(texts: Texts, result: GroupRecommendations) -> Reply:
     names = ", ".join(html.escape(shorten(name)) for name in result.member_names)
     lines = [texts("recommend_group_header", names=names)]
     for rank, movie in enumerate(result.movies, start=1):
-        lines.append(f"{rank}. {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}")
+        lines.append(
+            f"{rank}. Movie {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}"
+        )
     return Reply("\n".join(bounded_lines(lines)), html=True)

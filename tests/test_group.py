@@ -6,7 +6,7 @@ from bot.picks import DISLIKE_SCORE, blend_group_scores
 
 GROUP = {"chat_id": -100, "chat_type": "supergroup"}
 BOT_NAME = "MovieRecommenderBot"
-LINE = re.compile(r"(\d+)\. #(\d+) [^\n]*?: ([01]\.\d{3})")
+LINE = re.compile(r"(\d+)\. Movie #(\d+) [^\n]*?: ([01]\.\d{3})")
 
 
 def ranked(reply: str) -> list[re.Match]:
