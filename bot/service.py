@@ -29,6 +29,8 @@ __all__ = [
 
 # Top picks of a /recommend reply that name the user's movie they resemble most.
 EXPLAINED_PICKS = 3
+# A pick predicted below the scale's middle is no match for anything the user liked.
+EXPLAINED_MIN_SCORE = 0.5
 # A rating counts as high from this point of the scale (4 stars on a 1-5 scale).
 HIGH_RATING_TARGET = 0.75
 
@@ -299,7 +301,7 @@ class RecommenderService:
         ]
         because = {}
         for movie in movies[:EXPLAINED_PICKS]:
-            if movie.personal and movie.rating is None:
+            if movie.personal and movie.rating is None and movie.score >= EXPLAINED_MIN_SCORE:
                 closest = closest_movie(ranker, movie.movie_id, liked)
                 if closest is not None:
                     because[movie.movie_id] = self.titles[closest]

@@ -70,6 +70,16 @@ async def test_top_picks_say_why(bot):
     await bot.settle()
 
 
+async def test_weak_picks_explain_nothing(bot):
+    await bot.send("/rate 101 5", user_id=555)
+    lines = (await bot.reply("/recommend", user_id=555)).splitlines()
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        match = LINE.fullmatch(line)
+        if match is not None and float(match[3]) < 0.5:
+            assert "because" not in following
+    await bot.settle()
+
+
 async def test_low_ratings_explain_nothing(bot):
     await bot.send("/rate 101 1", user_id=555)
     reply = await bot.reply("/recommend", user_id=555)
