@@ -212,3 +212,15 @@ async def test_personal_picks_need_min_ratings(make_settings):
     await harness.send("/rate 103 1", user_id=555)
     assert (await harness.reply("/recommend", user_id=555)).startswith("Your top picks:")
     await stop_harness(harness)
+
+
+async def test_failing_press_is_answered(bot, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    await bot.send("/rate", user_id=555)
+    monkeypatch.setattr(bot.service, "rate", broken)
+    calls = await bot.press(RatePress(101, 4).data(), user_id=555)
+    assert answers(calls)[-1].startswith("Sorry, something went wrong")
+    assert "error while handling update" in caplog.text
+    assert stored(bot, 555) == {}

@@ -41,8 +41,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id,
         exc_info=context.error,
     )
-    if isinstance(update, Update) and update.effective_message is not None:
-        try:
-            await send(update, Reply(texts_of(update)("apology")))
-        except TelegramError:
-            logger.exception("could not send the apology for update %s", update_id)
+    if not isinstance(update, Update):
+        return
+    apology = texts_of(update)("apology")
+    try:
+        if update.callback_query is not None:
+            # Answering stops the client's spinner on the pressed button.
+            await update.callback_query.answer(apology, show_alert=True)
+        elif update.effective_message is not None:
+            await send(update, Reply(apology))
+    except TelegramError:
+        logger.exception("could not send the apology for update %s", update_id)
