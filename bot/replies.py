@@ -136,8 +136,9 @@ def rate_saved(texts: Texts, written: RatingWrite, title: str | None) -> Reply:
     rating = rating_text(written.rating)
     if written.previous is not None and written.previous != written.rating:
         previous = rating_text(written.previous)
-        return Reply(texts("rate_replaced", movie=movie, rating=rating, previous=previous), True)
-    return Reply(texts("rate_saved", movie=movie, rating=rating), html=True)
+        text = texts.html("rate_replaced", movie=movie, rating=rating, previous=previous)
+        return Reply(text, html=True)
+    return Reply(texts.html("rate_saved", movie=movie, rating=rating), html=True)
 
 
 def recommend_error(texts: Texts, argument: str) -> Reply:
@@ -160,11 +161,11 @@ def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool
 def _movie_line(texts: Texts, rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
     line = f"{rank}. Movie {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}"
     if movie.rating is not None:
-        line += " " + texts("recommend_you_rated", rating=rating_text(movie.rating))
+        line += " " + texts.html("recommend_you_rated", rating=rating_text(movie.rating))
     elif not movie.rated_by_anyone:
-        line += " " + texts("recommend_no_ratings_yet")
+        line += " " + texts.html("recommend_no_ratings_yet")
     elif personal_list and not movie.personal:
-        line += " " + texts("recommend_average_rating")
+        line += " " + texts.html("recommend_average_rating")
     return line
 
 
@@ -177,12 +178,11 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
         because = result.because.get(movie.movie_id)
         if because is not None:
-            lines.append(texts("recommend_because", title=html.escape(shorten(because))))
+            lines.append(texts.html("recommend_because", title=html.escape(shorten(because))))
     if result.offset == 0 and len(result.movies) < result.total:
-        cut = texts("recommend_cut", shown=len(result.movies), total=result.total)
-        lines.append(html.escape(cut))
+        lines.append(texts.html("recommend_cut", shown=len(result.movies), total=result.total))
     if not result.fresh:
-        lines.append(html.escape(texts("recommend_stale")))
+        lines.append(texts.html("recommend_stale"))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
     next_page = None
     if result.has_more:
@@ -206,12 +206,12 @@ def joined(first: Reply, second: Reply) -> Reply:
 
 
 def stars(texts: Texts, movie_id: int, title: str | None, scale: RatingScale) -> Reply:
-    text = texts("rate_stars", movie=movie_label(movie_id, title))
+    text = texts.html("rate_stars", movie=movie_label(movie_id, title))
     return Reply(text, html=True, keyboard=stars_keyboard(texts, movie_id, scale))
 
 
 def unseen_saved(texts: Texts, movie_id: int, title: str | None) -> Reply:
-    return Reply(texts("unseen_saved", movie=movie_label(movie_id, title)), html=True)
+    return Reply(texts.html("unseen_saved", movie=movie_label(movie_id, title)), html=True)
 
 
 def my_ratings(texts: Texts, records: list[RatingRecord], titles: dict[int, str]) -> Reply:
@@ -225,14 +225,14 @@ def my_ratings(texts: Texts, records: list[RatingRecord], titles: dict[int, str]
         for record in rated
     ]
     shown = bounded_lines(lines)
-    text_lines = [html.escape(texts("myratings_header", count=len(rated))), *shown]
+    text_lines = [texts.html("myratings_header", count=len(rated)), *shown]
     if len(shown) < len(rated):
-        text_lines.append(html.escape(texts("myratings_more", count=len(rated) - len(shown))))
+        text_lines.append(texts.html("myratings_more", count=len(rated) - len(shown)))
     return Reply("\n".join(text_lines), html=True)
 
 
 def unrate_done(texts: Texts, movie_id: int, title: str | None) -> Reply:
-    return Reply(texts("unrate_done", movie=movie_label(movie_id, title)), html=True)
+    return Reply(texts.html("unrate_done", movie=movie_label(movie_id, title)), html=True)
 
 
 def forget_prompt(texts: Texts, count: int, telegram_id: int) -> Reply:
@@ -281,7 +281,7 @@ def group_recommendations(texts: Texts, result: GroupRecommendations) -> Reply:
     if not result.movies:
         return Reply(texts("recommend_group_all_rated"))
     names = ", ".join(html.escape(shorten(name)) for name in result.member_names)
-    lines = [texts("recommend_group_header", names=names)]
+    lines = [texts.html("recommend_group_header", names=names)]
     for rank, movie in enumerate(result.movies, start=1):
         lines.append(
             f"{rank}. Movie {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}"

@@ -60,3 +60,12 @@ async def test_russian_user_gets_russian_replies(bot):
 async def test_unknown_language_falls_back_to_english(bot):
     assert "You are user #6." in await bot.reply("/start", language_code="de")
     assert "You are user #6." in await bot.reply("/start", language_code=None)
+
+
+def test_html_escapes_template_not_values():
+    texts = texts_for("en")
+    rendered = texts.html("recommend_header")
+    assert rendered == "Your top picks:"
+    usage = texts.html("rate_usage")
+    assert usage == "Usage: /rate &lt;movie_id&gt; &lt;rating&gt;"
+    assert texts.html("rate_stars", movie="<b>x</b>") == "How would you rate <b>x</b>?"

@@ -7,6 +7,7 @@ so a new language is one new file such as ``de.py``, picked up at import.
 
 from __future__ import annotations
 
+import html
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -40,11 +41,19 @@ class Texts:
         self._templates = _CATALOGUES[language]
         self._fallback = _CATALOGUES[FALLBACK_LANGUAGE]
 
-    def __call__(self, key: str, /, **values: object) -> str:
+    def _template(self, key: str) -> str:
         template = self._templates.get(key)
-        if template is None:
-            template = self._fallback[key]
-        return template.format(**values)
+        return self._fallback[key] if template is None else template
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return self._template(key).format(**values)
+
+    def html(self, key: str, /, **values: object) -> str:
+        """Render a template as HTML: its own text is escaped, ``values`` go in as given.
+
+        Callers escape any value that comes from a user or the catalogue.
+        """
+        return html.escape(self._template(key), quote=False).format(**values)
 
 
 _TEXTS = {language: Texts(language) for language in LANGUAGES}
