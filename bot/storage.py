@@ -58,6 +58,9 @@ MIGRATIONS = [
         marked_at REAL NOT NULL,
         PRIMARY KEY (user_id, movie_id)
     ) WITHOUT ROWID;
+    """,
+    # Group members, so that /recommend group knows who is in a chat and their first names.
+    """
     CREATE TABLE chat_members (
         chat_id INTEGER NOT NULL,
         user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,

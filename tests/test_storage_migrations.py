@@ -10,6 +10,7 @@ from bot import storage
 from bot.storage import StorageError, Store
 from recommender.data import RatingScale
 
+CHAT_MEMBERS = next(entry for entry in storage.MIGRATIONS if "CREATE TABLE chat_members" in entry)
 ADDED_COLUMN = "ALTER TABLE users ADD COLUMN note TEXT NOT NULL DEFAULT ''"
 
 
@@ -55,3 +56,19 @@ def test_failed_migration_leaves_older_version(tmp_path, monkeypatch):
     with pytest.raises(StorageError, match="no such table: no_such_table"):
         Store(path, default_scale=RatingScale())
     assert user_version(path) == released
+
+
+def test_unseen_only_database_gains_chat_members(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    Store(path, default_scale=RatingScale()).close()
+    connection = sqlite3.connect(path)
+    connection.execute("DROP TABLE chat_members")
+    connection.execute(f"PRAGMA user_version = {storage.MIGRATIONS.index(CHAT_MEMBERS)}")
+    connection.close()
+    store = Store(path, default_scale=RatingScale())
+    try:
+        user_id, _ = store.register(555)
+        store.remember_member(-100, user_id, "Alice")
+        assert user_version(path) == storage.SCHEMA_VERSION
+    finally:
+        store.close()
