@@ -59,6 +59,16 @@ MIGRATIONS = [
         PRIMARY KEY (user_id, movie_id)
     ) WITHOUT ROWID;
     """,
+    # MovieLens import: genres ("Comedy|Drama") and IMDb/TMDB IDs of movies, and the
+    # MovieLens user ID of imported users.
+    """
+    ALTER TABLE movies ADD COLUMN genres TEXT NOT NULL DEFAULT '';
+    ALTER TABLE movies ADD COLUMN imdb_id TEXT;
+    ALTER TABLE movies ADD COLUMN tmdb_id INTEGER;
+    ALTER TABLE users ADD COLUMN external_id INTEGER;
+    CREATE UNIQUE INDEX users_by_external_id ON users (source, external_id)
+        WHERE external_id IS NOT NULL;
+    """,
     # Group members, so that /recommend group knows who is in a chat and their first names.
     """
     CREATE TABLE chat_members (
@@ -69,16 +79,6 @@ MIGRATIONS = [
         PRIMARY KEY (chat_id, user_id)
     ) WITHOUT ROWID;
     CREATE INDEX chat_members_by_user ON chat_members (user_id);
-    """,
-    # MovieLens import: genres ("Comedy|Drama") and IMDb/TMDB IDs of movies, and the
-    # MovieLens user ID of imported users.
-    """
-    ALTER TABLE movies ADD COLUMN genres TEXT NOT NULL DEFAULT '';
-    ALTER TABLE movies ADD COLUMN imdb_id TEXT;
-    ALTER TABLE movies ADD COLUMN tmdb_id INTEGER;
-    ALTER TABLE users ADD COLUMN external_id INTEGER;
-    CREATE UNIQUE INDEX users_by_external_id ON users (source, external_id)
-        WHERE external_id IS NOT NULL;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
