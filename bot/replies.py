@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import NextPress
+from bot.catalogue import MovieDetails
 from bot.keyboards import (
     choice_keyboard,
     forget_keyboard,
@@ -72,7 +73,6 @@ def rating_text(rating: float) -> str:
 
 def movie_label(movie_id: int, title: str | None) -> str:
     """Return ``#102 Title`` as escaped HTML, or ``#102`` for a movie without a title."""
-    # TODO: add the year, genres and an IMDb or TMDB link once the movies table stores them.
     if not title:
         return f"#{movie_id}"
     return f"#{movie_id} {html.escape(shorten(title))}"
@@ -81,6 +81,23 @@ def movie_label(movie_id: int, title: str | None) -> str:
 def shorten(title: str) -> str:
     """Cut a title to ``TITLE_LENGTH`` characters, ending with an ellipsis if cut."""
     return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
+
+
+def movie_with_details(movie_id: int, title: str | None, details: MovieDetails | None) -> str:
+    """Return ``#102 Title · Genre, Genre`` as HTML, the title linked to the movie's page.
+
+    Years come with the titles (MovieLens writes ``Toy Story (1995)``).
+    """
+    if details is None:
+        return movie_label(movie_id, title)
+    text = html.escape(shorten(title)) if title else ""
+    link = details.link()
+    if link is not None and text:
+        text = f'<a href="{html.escape(link)}">{text}</a>'
+    line = f"#{movie_id} {text}".rstrip()
+    if details.genres:
+        line += " · " + html.escape(", ".join(details.genres))
+    return line
 
 
 def bounded_lines(lines: list[str], budget: int = LIST_BUDGET) -> list[str]:
@@ -155,6 +172,8 @@ def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool
         return texts("recommend_not_learned")
     if include_rated:
         return texts("recommend_all_header")
+    if result.genre is not None:
+        return texts("recommend_genre_header", genre=result.genre)
     return texts("recommend_header")
 
 
@@ -185,7 +204,8 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         lines.append(texts.html("recommend_stale"))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
     next_page = None
-    if result.has_more:
+    # NOTE: the next-picks button does not carry a genre, so genre lists end at one page.
+    if result.has_more and result.genre is None:
         next_page = NextPress(result.offset + len(result.movies), include_rated)
     keyboard = recommend_keyboard(texts, unrated[:RATE_BUTTONS], next_page)
     return Reply("\n".join(lines), html=True, keyboard=keyboard)
@@ -205,8 +225,14 @@ def joined(first: Reply, second: Reply) -> Reply:
     return Reply("\n\n".join(texts), html=True, keyboard=second.keyboard)
 
 
-def stars(texts: Texts, movie_id: int, title: str | None, scale: RatingScale) -> Reply:
-    text = texts.html("rate_stars", movie=movie_label(movie_id, title))
+def stars(
+    texts: Texts,
+    movie_id: int,
+    title: str | None,
+    scale: RatingScale,
+    details: MovieDetails | None = None,
+) -> Reply:
+    text = texts.html("rate_stars", movie=movie_with_details(movie_id, title, details))
     return Reply(text, html=True, keyboard=stars_keyboard(texts, movie_id, scale))
 
 
@@ -241,7 +267,12 @@ def forget_prompt(texts: Texts, count: int, telegram_id: int) -> Reply:
 
 
 def movies_page(
-    texts: Texts, movies: list[tuple[int, str]], first: int, page: int, pages: int, total: int
+    texts: Texts,
+    movies: list[tuple[int, str, MovieDetails | None]],
+    first: int,
+    page: int,
+    pages: int,
+    total: int,
 ) -> Reply:
     """Build one page of the catalogue, starting at position ``first``, with paging buttons."""
     if not movies:
@@ -254,7 +285,9 @@ def movies_page(
         page=page,
         pages=pages,
     )
-    lines = bounded_lines([movie_label(movie_id, title) for movie_id, title in movies])
+    lines = bounded_lines(
+        [movie_with_details(movie_id, title, details) for movie_id, title, details in movies]
+    )
     return Reply(
         "\n".join([html.escape(header), *lines]),
         html=True,

@@ -90,6 +90,8 @@ class Recommendations:
     has_more: bool = False
     # Ratings still needed before the picks are personal.
     needed_ratings: int = 0
+    # The genre the ranking is limited to, as the catalogue spells it.
+    genre: str | None = None
     # Top pick -> the title of the user's highly rated movie closest to it in the model's
     # movie embeddings.
     because: dict[int, str] = field(default_factory=dict)
@@ -114,6 +116,12 @@ class RecommenderService:
         self.personal_min_ratings = personal_min_ratings
         self.titles = store.movie_titles()
         self._folded_titles = {movie: title.casefold() for movie, title in self.titles.items()}
+        self.details = store.movie_details()
+        self.genres = {
+            genre.casefold(): genre
+            for details in self.details.values()
+            for genre in details.genres
+        }
 
     @property
     def scale(self) -> RatingScale:
@@ -246,9 +254,11 @@ class RecommenderService:
         return Ranker(None, average_rating_scores(ratings, self.scale))
 
     async def recommend(
-        self, user_id: int, *, include_rated: bool, offset: int = 0
+        self, user_id: int, *, include_rated: bool, offset: int = 0, genre: str | None = None
     ) -> Recommendations:
         """Rank the user's unrated movies, or every movie with ``include_rated``.
+
+        With ``genre`` (a key of ``genres``), only movies of that genre are ranked.
 
         The result holds ``recommend_limit`` movies from position ``offset`` of the ranking.
         """
@@ -262,7 +272,9 @@ class RecommenderService:
         candidates = [
             movie
             for movie in self.titles
-            if movie not in unseen and (include_rated or movie not in rated)
+            if movie not in unseen
+            and (include_rated or movie not in rated)
+            and (genre is None or self._has_genre(movie, genre))
         ]
         end = offset + self.recommend_limit
         ranked = ranker.rank(user_id, candidates, limit=end)[offset:]
@@ -288,8 +300,13 @@ class RecommenderService:
             offset=offset,
             has_more=len(candidates) > end,
             needed_ratings=needed_ratings,
+            genre=self.genres.get(genre) if genre is not None else None,
             because=self._explain(ranker, movies, rated) if offset == 0 else {},
         )
+
+    def _has_genre(self, movie_id: int, genre: str) -> bool:
+        details = self.details.get(movie_id)
+        return details is not None and genre in (name.casefold() for name in details.genres)
 
     def _explain(
         self, ranker: Ranker, movies: list[RankedMovie], rated: dict[int, float]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bot.catalogue import MovieDetails, parse_genres
 from bot.user_data_store import RatingRecord, UserDataQueries
 from recommender.data import DEMO_MOVIE_TITLES, DEMO_SCALE, RatingScale, demo_ratings
 
@@ -254,6 +255,18 @@ class Store(UserDataQueries):
                 "SELECT movie_id, title FROM movies ORDER BY movie_id"
             ).fetchall()
         return {int(movie_id): title for movie_id, title in rows}
+
+    def movie_details(self) -> dict[int, MovieDetails]:
+        """Map each movie that has genres or links to them."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT movie_id, genres, imdb_id, tmdb_id FROM movies "
+                "WHERE genres != '' OR imdb_id IS NOT NULL OR tmdb_id IS NOT NULL"
+            ).fetchall()
+        return {
+            int(movie_id): MovieDetails(parse_genres(genres), imdb_id, tmdb_id)
+            for movie_id, genres, imdb_id, tmdb_id in rows
+        }
 
     def has_movie(self, movie_id: int) -> bool:
         with self._lock:

@@ -23,6 +23,13 @@ TRICKY_TITLES = {
     5: "The Matrix Reloaded (2003)",
     6: "A " + "very long title " * 40 + "(1990)",
 }
+# Genres and IMDb / TMDB IDs, as a MovieLens import stores them.
+DETAILS = {
+    1: ("Animation|Children's & <Family>", "114709", 862),
+    4: ("Action|Sci-Fi", None, 603),
+    5: ("Action|Sci-Fi", None, None),
+    7: ("(no genres listed)", None, None),
+}
 # Around the demo movies 101-104, which every new database contains.
 GENERATED_IDS = [movie for movie in range(1, MOVIE_COUNT + 5) if movie not in DEMO_MOVIE_IDS]
 TAG = re.compile(r"</?([a-z]+)[^>]*>")
@@ -44,8 +51,12 @@ async def big_bot(make_settings):
     store.close()
     with sqlite3.connect(settings.data_dir / DATABASE_NAME) as connection:
         connection.executemany(
-            "INSERT INTO movies (movie_id, title) VALUES (?, ?)",
-            [(movie_id, catalogue_title(movie_id)) for movie_id in GENERATED_IDS],
+            "INSERT INTO movies (movie_id, title, genres, imdb_id, tmdb_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (movie_id, catalogue_title(movie_id), *DETAILS.get(movie_id, ("", None, None)))
+                for movie_id in GENERATED_IDS
+            ],
         )
     harness = await start_harness(settings)
     await harness.settle()
@@ -83,7 +94,7 @@ async def test_movies_pages_through_catalogue(big_bot):
     pages = -(-total // MOVIES_PER_PAGE)
     first = await big_bot.reply("/movies")
     assert first.startswith(f"Movies 1-{MOVIES_PER_PAGE} of {total} (page 1 of {pages}):")
-    assert "#1 Tom &amp; Jerry &lt;Uncut&gt; (1999)" in first
+    assert "Tom &amp; Jerry &lt;Uncut&gt; (1999)</a>" in first
     assert [button["text"] for button in big_bot.buttons()] == ["Next »"]
 
     await big_bot.press(PagePress(2).data())
@@ -173,3 +184,39 @@ async def test_rate_by_title_errors(big_bot):
     assert big_bot.service.store.user_for_telegram(555) is not None
     user_id = big_bot.service.store.user_for_telegram(555)
     assert big_bot.service.store.user_ratings(user_id) == {}
+
+
+async def test_movies_show_genres_and_links(big_bot):
+    first = await big_bot.reply("/movies")
+    lines = first.splitlines()
+    assert lines[1] == (
+        '#1 <a href="https://www.imdb.com/title/tt0114709/">Tom &amp; Jerry &lt;Uncut&gt; '
+        "(1999)</a> · Animation, Children&#x27;s &amp; &lt;Family&gt;"
+    )
+    assert lines[4] == (
+        '#4 <a href="https://www.themoviedb.org/movie/603">The Matrix (1999)</a> · Action, Sci-Fi'
+    )
+    assert lines[5] == "#5 The Matrix Reloaded (2003) · Action, Sci-Fi"
+    assert lines[7] == "#7 Generated movie 7 (1907)"
+    assert_valid_html(first)
+
+
+async def test_recommend_by_genre(big_bot):
+    await big_bot.send("/rate 2 5", user_id=555)
+    reply = await big_bot.reply("/recommend SCI-FI", user_id=555)
+    assert reply.startswith("Your top picks in Sci-Fi:")
+    assert sorted(re.findall(r"Movie #(\d+)", reply)) == ["4", "5"]
+    assert all(button["text"] != "More picks »" for button in big_bot.buttons())
+    unknown = await big_bot.reply("/recommend western", user_id=555)
+    assert unknown.startswith("Unknown option 'western'.")
+    assert unknown.endswith("Usage: /recommend [all|group|<genre>]")
+
+
+async def test_stars_prompt_shows_details(big_bot):
+    await big_bot.send("/rate matrix 4", user_id=555)
+    await big_bot.press("s:4", user_id=555)
+    prompt = [call for call in big_bot.api.calls if call.method == "editMessageText"][-1]
+    assert prompt.parameters["text"].startswith(
+        'How would you rate #4 <a href="https://www.themoviedb.org/movie/603">The Matrix'
+    )
+    assert prompt.parameters["parse_mode"] == "HTML"

@@ -42,7 +42,8 @@ async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
 
     start = (page - 1) * MOVIES_PER_PAGE
     movie_ids = list(titles)[start : start + MOVIES_PER_PAGE]
-    page_movies = [(movie, titles[movie]) for movie in movie_ids]
+    details = service(context).details
+    page_movies = [(movie, titles[movie], details.get(movie)) for movie in movie_ids]
     reply = replies.movies_page(texts, page_movies, start + 1, page, pages, len(titles))
     if query is None:
         await send(update, reply)

@@ -98,7 +98,11 @@ async def _stars(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Star
     recommender.check_movie(press.movie_id)
     await update.callback_query.answer()
     reply = replies.stars(
-        texts_of(update), press.movie_id, recommender.titles[press.movie_id], recommender.scale
+        texts_of(update),
+        press.movie_id,
+        recommender.titles[press.movie_id],
+        recommender.scale,
+        recommender.details.get(press.movie_id),
     )
     await edit_message(update.callback_query, reply)
 

@@ -94,23 +94,23 @@ async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         return
     texts = texts_of(update)
-    arguments = [argument.lower() for argument in context.args or []]
+    arguments = [argument.casefold() for argument in context.args or []]
     if arguments == ["group"]:
         await _recommend_group(update, context)
         return
-    # TODO: /recommend <genre> needs the catalogue's genres, which the movies table lacks.
-    if len(arguments) > 1 or (arguments and arguments[0] != "all"):
+    recommender = service(context)
+    genre = arguments[0] if len(arguments) == 1 and arguments[0] in recommender.genres else None
+    if genre is None and (len(arguments) > 1 or (arguments and arguments[0] != "all")):
         await send(update, replies.recommend_error(texts, " ".join(context.args)))
         return
 
-    recommender = service(context)
     if await recommender.training_pending(user):
         await update.effective_chat.send_action(
             ChatAction.TYPING, message_thread_id=update.effective_message.message_thread_id
         )
         await recommender.wait_for_model(user)
-    include_rated = bool(arguments)
-    result = await recommender.recommend(user, include_rated=include_rated)
+    include_rated = arguments == ["all"]
+    result = await recommender.recommend(user, include_rated=include_rated, genre=genre)
     await send(update, replies.recommendations(texts, result, include_rated=include_rated))
 
 

@@ -44,6 +44,7 @@ TEXTS = {
         "/recommend - your unrated movies, best first, with a score from 0 to 1\n"
         "/recommend all - every movie, with your ratings marked\n"
         "/recommend group - in a group, movies for everyone here who has rated\n"
+        "/recommend <genre> - your picks in one genre, for example /recommend comedy\n"
         "/movies - browse the catalogue page by page\n"
         "/myratings - list your ratings\n"
         "/unrate <movie_id> - remove one of your ratings\n"
@@ -86,7 +87,7 @@ TEXTS = {
     "button_unseen": "Haven't seen it",
     "unseen_saved": "Noted: {movie} stays out of your picks.",
     # /recommend.
-    "recommend_usage": "Usage: /recommend [all|group]",
+    "recommend_usage": "Usage: /recommend [all|group|<genre>]",
     "recommend_unknown_option": "Unknown option {value}.",
     "recommend_all_rated": "You have rated every movie. /recommend all shows them ranked.",
     "recommend_no_ratings": (
@@ -102,6 +103,7 @@ TEXTS = {
     ),
     "recommend_all_header": "All movies for you, best first:",
     "recommend_header": "Your top picks:",
+    "recommend_genre_header": "Your top picks in {genre}:",
     "recommend_you_rated": "(you rated {rating})",
     "recommend_stale": "Still learning your latest rating: ask again in a few seconds.",
     "recommend_cut": "Showing the top {shown} of {total} movies.",

@@ -42,6 +42,7 @@ TEXTS = {
         "/recommend - ваши неоценённые фильмы, лучшие первыми, с баллом от 0 до 1\n"
         "/recommend all - все фильмы, ваши оценки отмечены\n"
         "/recommend group - в группе: фильмы для всех, кто здесь оценивал\n"
+        "/recommend <genre> - лучшее в одном жанре, например /recommend comedy\n"
         "/movies - каталог по страницам\n"
         "/myratings - список ваших оценок\n"
         "/unrate <movie_id> - удалить одну оценку\n"
@@ -83,7 +84,7 @@ TEXTS = {
     "button_unseen": "Не смотрел(а)",
     "unseen_saved": "Отмечено: {movie} не попадёт в ваши рекомендации.",
     # /recommend.
-    "recommend_usage": "Использование: /recommend [all|group]",
+    "recommend_usage": "Использование: /recommend [all|group|<genre>]",
     "recommend_unknown_option": "Неизвестный параметр {value}.",
     "recommend_all_rated": "Вы оценили все фильмы. /recommend all покажет их по порядку.",
     "recommend_no_ratings": (
@@ -99,6 +100,7 @@ TEXTS = {
     ),
     "recommend_all_header": "Все фильмы для вас, лучшие первыми:",
     "recommend_header": "Лучшее для вас:",
+    "recommend_genre_header": "Лучшее для вас в жанре {genre}:",
     "recommend_you_rated": "(ваша оценка {rating})",
     "recommend_stale": "Модель ещё учит вашу последнюю оценку: спросите "
     "снова через несколько секунд.",
