@@ -41,7 +41,7 @@ RATE_USAGE = _ENGLISH("rate_usage")
 RECOMMEND_USAGE = _ENGLISH("recommend_usage")
 PREVIEW_LENGTH = 20
 DEFAULT_EXAMPLE_MOVIE = 102
-# Telegram rejects a message over 4,096 characters; lists stop short of it, leaving room
+# Telegram rejects a message over 4,096 characters. Lists stop short of it, leaving room
 # for a closing line.
 MAX_MESSAGE_LENGTH = 4096
 LIST_BUDGET = MAX_MESSAGE_LENGTH - 300
