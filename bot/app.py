@@ -88,7 +88,8 @@ def build_service(settings: Settings) -> RecommenderService:
         default_scale=settings.rating_scale(),
         load_demo_data=settings.load_demo_data,
     )
-    if store.scale != settings.rating_scale():
+    scale_settings = {"rating_min", "rating_max", "rating_step"} & settings.model_fields_set
+    if scale_settings and store.scale != settings.rating_scale():
         logger.warning(
             "the database keeps its rating scale %g-%g step %g; RATING_MIN, RATING_MAX and "
             "RATING_STEP apply only to a new database",

@@ -154,7 +154,7 @@ class RecommenderService:
     def title_example(self) -> str:
         """Return a word from a catalogue title, for the help text's example."""
         for title in self.titles.values():
-            words = [word for word in title.split() if word.isalpha() and len(word) > 3]
+            words = [word for word in title.split() if word.isalpha() and 3 < len(word) <= 12]
             if words:
                 return words[0].lower()
         return "matrix"

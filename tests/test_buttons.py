@@ -226,3 +226,24 @@ async def test_failing_press_is_answered(bot, monkeypatch, caplog):
     assert answers(calls)[-1].startswith("Sorry, something went wrong")
     assert "error while handling update" in caplog.text
     assert stored(bot, 555) == {}
+
+
+async def test_group_press_on_anothers_message_rejected(bot):
+    group = {"chat_id": -100, "chat_type": "supergroup"}
+    await bot.send("/rate@MovieRecommenderBot", user_id=555, **group)
+    message = dict(bot.api.last_keyboard()[0])
+    message["chat"] = {"id": -100, "type": "supergroup", "title": "Group"}
+    message["reply_to_message"] = {
+        "message_id": 1,
+        "date": message["date"],
+        "chat": message["chat"],
+        "from": {"id": 555, "is_bot": False, "first_name": "Owner"},
+        "text": "/rate@MovieRecommenderBot",
+    }
+    calls = await bot.press(RatePress(101, 4).data(), message, user_id=777)
+    assert answers(calls) == ["This button belongs to someone else's message."]
+    assert edits(calls) == []
+    assert stored(bot, 777) == {}
+    calls = await bot.press(RatePress(101, 4).data(), message, user_id=555)
+    assert stored(bot, 555) == {101: 4.0}
+    await bot.settle()

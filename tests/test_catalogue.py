@@ -113,7 +113,7 @@ async def test_movies_rejects_bad_page(big_bot):
     assert (await big_bot.reply("/movies 0")).endswith("Usage: /movies [page]")
     assert (await big_bot.reply("/movies two")).startswith("Page must be a whole number")
     missing = await big_bot.reply("/movies 999999")
-    assert missing.startswith("There is no page 999999: the catalogue has 501 pages.")
+    assert missing.startswith("There is no page 999999: the last page is 501.")
 
 
 async def test_every_reply_fits_one_message(big_bot):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import replies
@@ -50,6 +50,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_personal(update):
         await query.answer(texts("use_personal_account"), show_alert=True)
         return
+    owner = _message_owner(query)
+    if owner is not None and owner != query.from_user.id and not isinstance(press, ForgetPress):
+        logger.info("user %d pressed a button of user %d's message", query.from_user.id, owner)
+        await query.answer(texts("callback_not_yours"), show_alert=True)
+        return
 
     if isinstance(press, ForgetPress):
         await _forget(update, context, press)
@@ -74,6 +79,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         key = "callback_stale" if error.key == "movie_not_found" else "callback_invalid"
         logger.info("user %d pressed a button that failed: %s", query.from_user.id, error.key)
         await query.answer(texts(key), show_alert=True)
+
+
+def _message_owner(query: CallbackQuery) -> int | None:
+    """Return who sent the command that the pressed message answers, if it is known.
+
+    In groups the bot's replies quote the command, so ``reply_to_message`` names its sender.
+    Private chats and messages the client can no longer access carry no such quote.
+    """
+    original = getattr(query.message, "reply_to_message", None)
+    sender = getattr(original, "from_user", None)
+    return None if sender is None else sender.id
 
 
 async def _next_picks(context: ContextTypes.DEFAULT_TYPE, user: int) -> list[tuple[int, str]]:

@@ -80,7 +80,7 @@ TEXTS = {
         "Saved: movie {movie} rated {rating} (was {previous}). "
         "Your recommendations are being updated."
     ),
-    "rate_pick": "Pick a movie to rate, or type /rate <movie_id> <rating>.",
+    "rate_pick": "Pick a movie to rate, or type the command:",
     "rate_pick_done": "You have rated or skipped every movie. /myratings lists your ratings.",
     "rate_choose_match": "Several movies match {words}. Pick the one you mean:",
     "rate_stars": "How would you rate {movie}?",
@@ -122,7 +122,7 @@ TEXTS = {
     "movies_page": "Movies {first}-{last} of {total} (page {page} of {pages}):",
     "movies_usage": "Usage: /movies [page]",
     "page_invalid": "Page must be a whole number from 1, got {value}.",
-    "page_missing": "There is no page {page}: the catalogue has {pages} pages.",
+    "page_missing": "There is no page {page}: the last page is {pages}.",
     "button_more_picks": "More picks »",
     "button_previous": "« Previous",
     "button_next": "Next »",

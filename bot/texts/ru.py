@@ -77,7 +77,7 @@ TEXTS = {
     "rate_replaced": (
         "Сохранено: {movie}, оценка {rating} (была {previous}). Рекомендации обновляются."
     ),
-    "rate_pick": "Выберите фильм для оценки или напишите /rate <movie_id> <rating>.",
+    "rate_pick": "Выберите фильм для оценки или напишите команду:",
     "rate_pick_done": "Вы оценили или пропустили все фильмы. /myratings покажет ваши оценки.",
     "rate_choose_match": "Под {words} подходят несколько фильмов. Выберите нужный:",
     "rate_stars": "Как вы оцените {movie}?",
@@ -120,7 +120,7 @@ TEXTS = {
     "movies_page": "Фильмы {first}-{last} из {total} (страница {page} из {pages}):",
     "movies_usage": "Использование: /movies [page]",
     "page_invalid": "Номер страницы должен быть целым числом от 1, получено {value}.",
-    "page_missing": "Страницы {page} нет: в каталоге {pages} стр.",
+    "page_missing": "Страницы {page} нет: последняя страница {pages}.",
     "button_more_picks": "Ещё »",
     "button_previous": "« Назад",
     "button_next": "Дальше »",
