@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         application = build_application(settings)
         return run_bot(application, settings)
     except StorageError as error:
-        print(f"error: {error}. Set DATA_DIR to a writable folder.", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
 
 

@@ -8,6 +8,7 @@ the event loop's worker threads and guarded by a lock.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 import time
@@ -15,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -120,6 +122,7 @@ class Store(UserDataQueries):
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._owner = self._claim(path)
             self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._connection.execute("PRAGMA journal_mode = WAL")
             self._connection.execute("PRAGMA synchronous = FULL")
@@ -129,8 +132,38 @@ class Store(UserDataQueries):
             if created:
                 self._initialise(default_scale, load_demo_data)
             self.scale = self._read_scale()
-        except (OSError, sqlite3.Error) as error:
-            raise StorageError(f"cannot open the database {path}: {error}") from error
+        except BaseException as error:
+            self._close_partly_opened()
+            if isinstance(error, OSError | sqlite3.Error):
+                raise StorageError(
+                    f"cannot open the database {path}: {error}. Set DATA_DIR to a writable folder."
+                ) from error
+            raise
+
+    def _close_partly_opened(self) -> None:
+        if hasattr(self, "_connection"):
+            self._connection.close()
+        if hasattr(self, "_owner"):
+            self._owner.close()
+
+    @staticmethod
+    def _claim(path: Path) -> TextIO:
+        """Lock ``<database>.lock`` so that one process at a time opens the database.
+
+        A second bot on the same DATA_DIR, or an import while a bot runs, would change
+        the catalogue under a running service. The kernel releases the lock when the
+        process ends, a SIGKILL included.
+        """
+        owner = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner.close()
+            raise StorageError(
+                f"the database {path} is in use by another process (a running bot or an "
+                "import): stop it first"
+            ) from None
+        return owner
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -225,6 +258,7 @@ class Store(UserDataQueries):
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+            self._owner.close()
 
     def user_for_telegram(self, telegram_id: int) -> int | None:
         """Return the user ID mapped to a Telegram user, or ``None`` if unregistered."""

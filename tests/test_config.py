@@ -154,3 +154,21 @@ def test_record_redacted_before_any_handler():
         threading.excepthook = thread_hook
     assert records[0].getMessage() == "POST https://api.telegram.org/bot[REDACTED]/getMe"
     assert records[1].getMessage() == "other /bot[REDACTED]/sendMessage"
+
+
+async def test_import_while_bot_runs_is_rejected(make_settings, monkeypatch, tmp_path, capsys):
+    from tests.conftest import start_harness, stop_harness
+
+    settings = make_settings()
+    harness = await start_harness(settings)
+    folder = tmp_path / "movielens"
+    folder.mkdir()
+    (folder / "movies.csv").write_text("movieId,title,genres\n1,Toy Story (1995),Comedy\n")
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    assert main(["import-movielens", str(folder)]) == 1
+    error = capsys.readouterr().err
+    assert "in use by another process" in error
+    assert "Traceback" not in error
+    assert list(harness.service.titles) == [101, 102, 103, 104]
+    await stop_harness(harness)

@@ -100,3 +100,10 @@ def test_corrupt_database_raises_storage_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StorageError, match="cannot open the database"):
         Store(path, default_scale=RatingScale())
+
+
+def test_second_store_on_same_database_rejected(tmp_path, store):
+    with pytest.raises(StorageError, match="in use by another process"):
+        Store(store.path, default_scale=RatingScale())
+    store.close()
+    Store(store.path, default_scale=RatingScale()).close()
