@@ -42,13 +42,15 @@ def restore_logging():
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
         # Tests send commands faster than a person could, so the flood limit is raised;
-        # tests/test_flood.py sets its own. A thread worker: spawning a training process
-        # per test would cost seconds each.
+        # tests/test_flood.py sets its own. A thread worker, because spawning a training
+        # process per test would cost seconds each, and no debounce, so that a held
+        # training starts at the first rating.
         values = {
             "data_dir": tmp_path / "data",
             "recommend_wait_seconds": 30.0,
             "flood_limit_commands": 1000,
             "train_worker": "thread",
+            "train_debounce_seconds": 0.0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)
