@@ -2,7 +2,7 @@
 
 For each worker kind the benchmark builds the real Application on the local Bot API with
 a database of the MovieLens ratings and catalogue, trains once, then measures while idle
-and during a second training: the lag of a 5 ms ``asyncio.sleep`` and the time to answer
+and during a second training: the lag of a 5 ms ``asyncio.sleep`` and the time to reply to
 ``/recommend`` for a user the model knows (every unrated movie is scored on the loop).
 
     python bench/bench_responsiveness.py --movielens /path/to/ml-latest-small
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import shutil
 import sqlite3
@@ -28,6 +29,7 @@ from telegram import Update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bot.app
 from bot.app import DATABASE_NAME, build_application, start_services, stop_services
 from bot.config import Settings
 from bot.handlers import SERVICE_KEY
@@ -131,14 +133,15 @@ async def measure(kind: str, database: Path, epochs: int, idle_seconds: float) -
 
     deadline = time.perf_counter() + idle_seconds
     lags, answers = await probe(application, lambda: time.perf_counter() < deadline)
-    rows.append((kind, "idle", lags, answers, 0.0))
+    rows.append((kind, "idle", lags, answers, 0.0, os.getloadavg()[0]))
 
     rate = message_update("/rate 1 5", user_id=RATER_TELEGRAM_ID)
     await application.process_update(Update.de_json(rate, application.bot))
     await asyncio.sleep(0)
     started = time.perf_counter()
     lags, answers = await probe(application, lambda: trainer.running or trainer.is_pending(2))
-    rows.append((kind, "training", lags, answers, time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    rows.append((kind, "training", lags, answers, seconds, os.getloadavg()[0]))
 
     await stop_services(application)
     await application.shutdown()
@@ -153,7 +156,11 @@ def machine() -> str:
         platform.processor(),
     )
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return f"nproc {nproc}, {cpu}, torch {torch.__version__}, Python {platform.python_version()}"
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (
+        f"nproc {nproc}, {cpu}, load average {load}, torch {torch.__version__}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 async def main() -> None:
@@ -164,29 +171,39 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each worker kind")
     parser.add_argument("--workers", default="thread,process")
     parser.add_argument("--torch-threads", type=int, default=1, help="TORCH_THREADS")
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="skip the bot's gc.freeze() after start-up, to measure what it saves",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.torch_threads)
+    if args.no_gc_freeze:
+        bot.app.freeze_startup_objects = lambda: None
 
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / DATABASE_NAME
         count = build_database(args.movielens, database)
         print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine()}")
-        print(f"{count} ratings, {args.epochs} epochs, TORCH_THREADS={args.torch_threads}")
+        print(
+            f"{count} ratings, {args.epochs} epochs, TORCH_THREADS={args.torch_threads}, "
+            f"gc.freeze() {'off' if args.no_gc_freeze else 'on'}"
+        )
         print(
             "| worker | phase | training s | lag p50 / p99 / max ms "
-            "| /recommend p50 / p99 / max ms | answers |"
+            "| /recommend p50 / p99 / max ms | replies | load average (1 min) |"
         )
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for _ in range(args.rounds):
             for kind in args.workers.split(","):
-                for name, phase, lags, answers, seconds in await measure(
+                for name, phase, lags, answers, seconds, load in await measure(
                     kind, database, args.epochs, args.idle_seconds
                 ):
                     lag = "{:.1f} / {:.1f} / {:.1f}".format(*summary(lags))
                     answer = "{:.1f} / {:.1f} / {:.1f}".format(*summary(answers))
                     print(
                         f"| {name} | {phase} | {seconds:.1f} | {lag} | {answer} "
-                        f"| {len(answers)} |",
+                        f"| {len(answers)} | {load:.1f} |",
                         flush=True,
                     )
 

@@ -53,7 +53,7 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class TrainerStatus:
-    """What ``/status`` reports about the served model and the trainer."""
+    """The served model and the trainer's state, as ``/status`` reports them."""
 
     current: ModelVersion | None
     running: bool
@@ -339,7 +339,7 @@ class Trainer:
             await asyncio.to_thread(checkpoint.save, saved, self._checkpoint_path)
         except OSError as error:
             logger.error(
-                "could not save checkpoint %s of model version %d: %s",
+                "failed to save checkpoint %s of model version %d: %s",
                 self._checkpoint_path,
                 version.version,
                 error,

@@ -1,4 +1,4 @@
-"""Where a training runs: a thread of the bot's process, or one spawned worker process.
+"""Training workers: a thread of the bot's process, or one spawned worker process.
 
 Both workers run ``fit(snapshot, model_config, train_config, should_stop)`` and return its
 ``ModelVersion``. ``stop()`` makes ``should_stop`` turn true, so a training stops at the
@@ -98,6 +98,7 @@ class ProcessWorker:
                 initializer=_initialise_process,
                 initargs=(self._stop, self._torch_threads),
             )
+            logger.info("starting the training worker process")
         return self._executor
 
     async def run(self, fit: Callable[..., Any], *args: Any) -> Any:

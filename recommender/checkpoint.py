@@ -132,7 +132,7 @@ def loads(data: bytes) -> Checkpoint:
     try:
         state = torch.load(io.BytesIO(data), weights_only=True)
         if not isinstance(state, dict):
-            raise CheckpointError(f"checkpoint holds a {type(state).__name__}, not a dict")
+            raise CheckpointError(f"invalid checkpoint: expected a dict, got a {type(state).__name__}")
         return _from_state(state)
     except CheckpointError:
         raise
