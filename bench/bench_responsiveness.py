@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import shutil
@@ -112,6 +113,19 @@ async def probe(application, keep_going) -> tuple[list[float], list[float]]:
     return lags, answers
 
 
+def report_full_collection(kind: str) -> None:
+    """Print how long one full garbage collection takes in the running bot."""
+    tracked = len(gc.get_objects())
+    started = time.perf_counter()
+    gc.collect()
+    seconds = time.perf_counter() - started
+    print(
+        f"{kind}: full gc.collect() {seconds * 1e3:.1f} ms over {tracked} tracked objects, "
+        f"{gc.get_freeze_count()} frozen",
+        file=sys.stderr,
+    )
+
+
 async def measure(kind: str, database: Path, epochs: int, idle_seconds: float) -> list[tuple]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     shutil.copy(database, data_dir / DATABASE_NAME)
@@ -129,6 +143,7 @@ async def measure(kind: str, database: Path, epochs: int, idle_seconds: float) -
     await start_services(application)
     trainer = application.bot_data[SERVICE_KEY].trainer
     await trainer.wait_idle()
+    report_full_collection(kind)
     rows = []
 
     deadline = time.perf_counter() + idle_seconds

@@ -256,8 +256,9 @@ class Trainer:
 
     def flush(self) -> None:
         """Start a pending training now instead of at the end of its debounce."""
-        self._flush.set()
-        self._wake.set()
+        if self._task is not None:
+            self._flush.set()
+            self._wake.set()
 
     async def _wait_for_quiet(self) -> None:
         """Wait until no request came for the debounce, or the maximum staleness passed."""
