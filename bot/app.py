@@ -162,10 +162,10 @@ async def start_services(application: Application) -> None:
 def freeze_startup_objects() -> None:
     """Move the objects alive after start-up out of the garbage collector's view.
 
-    torch, pandas and python-telegram-bot leave a few hundred thousand long-lived objects.
-    Without this, every full collection walks them all on the event loop: measured at
-    about 150 ms each, several times a minute under ``/recommend`` load (see
-    ``docs/benchmarks.md``). Objects created later are collected as usual.
+    torch, pandas and python-telegram-bot leave about 350,000 long-lived objects. Without
+    this, every full collection walks them all and blocks the event loop for about 100 ms
+    (``bench/bench_responsiveness.py``, see ``docs/benchmarks.md``). Objects created later
+    are collected as usual; the frozen ones are never freed.
     """
     gc.collect()
     gc.freeze()

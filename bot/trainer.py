@@ -296,6 +296,8 @@ class Trainer:
         run = self.runs
         failure: Exception | None = None
         try:
+            # TODO: pass the served model as a warm start once ``fit_snapshot`` takes one, so
+            # that users and movies added since keep the learned rows of everyone else.
             version = await self._worker.run(
                 self._fit, snapshot, self._model_config, self._train_config
             )
