@@ -132,7 +132,8 @@ def loads(data: bytes) -> Checkpoint:
     try:
         state = torch.load(io.BytesIO(data), weights_only=True)
         if not isinstance(state, dict):
-            raise CheckpointError(f"invalid checkpoint: expected a dict, got a {type(state).__name__}")
+            kind = type(state).__name__
+            raise CheckpointError(f"invalid checkpoint: expected a dict, got a {kind}")
         return _from_state(state)
     except CheckpointError:
         raise

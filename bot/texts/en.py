@@ -49,6 +49,7 @@ TEXTS = {
         "/myratings - list your ratings\n"
         "/unrate <movie_id> - remove one of your ratings\n"
         "/export - your ratings as a CSV file\n"
+        "/status - the model's version and the state of training\n"
         "/forget - delete all your ratings\n"
         "/start - show your user number\n"
         "/help - this list\n"
