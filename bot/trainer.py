@@ -27,7 +27,7 @@ from recommender import checkpoint
 from recommender.data import IndexedRatings
 from recommender.model import ModelConfig
 from recommender.ranking import Ranker, average_rating_scores
-from recommender.training import TrainConfig, TrainingCancelled, train
+from recommender.training import TrainConfig, TrainingCancelled, TrainResult, train
 
 __all__ = ["ModelVersion", "Trainer", "TrainerStatus", "fit_snapshot"]
 
@@ -68,8 +68,12 @@ def fit_snapshot(
     model_config: ModelConfig,
     train_config: TrainConfig,
     should_stop: Callable[[], bool] | None = None,
+    previous: TrainResult | None = None,
 ) -> ModelVersion:
-    """Train SimpleRec on a snapshot; with no ratings, return an untrained fallback ranker."""
+    """Train SimpleRec on a snapshot; with no ratings, return an untrained fallback ranker.
+
+    With ``previous``, users and movies it learned start from its rows (a warm start).
+    """
     fallback = average_rating_scores(snapshot.ratings, snapshot.scale)
     rating_count = len(snapshot.ratings)
     if rating_count == 0:
@@ -80,7 +84,14 @@ def fit_snapshot(
     # Only rated movies get embedding rows: an unrated movie would keep its random
     # initialisation, so the ranker gives it the labelled fallback score instead.
     ratings = IndexedRatings.from_frame(snapshot.ratings)
-    trained = train(ratings, snapshot.scale, model_config, train_config, should_stop=should_stop)
+    trained = train(
+        ratings,
+        snapshot.scale,
+        model_config,
+        train_config,
+        previous=previous,
+        should_stop=should_stop,
+    )
     return ModelVersion(
         ranker=Ranker(trained, fallback),
         revision=snapshot.revision,
@@ -296,10 +307,12 @@ class Trainer:
         run = self.runs
         failure: Exception | None = None
         try:
-            # TODO: pass the served model as a warm start once ``fit_snapshot`` takes one, so
-            # that users and movies added since keep the learned rows of everyone else.
             version = await self._worker.run(
-                self._fit, snapshot, self._model_config, self._train_config
+                self._fit,
+                snapshot,
+                self._model_config,
+                self._train_config,
+                previous=self._served_model(),
             )
         except TrainingCancelled:
             logger.info("training run %d cancelled at shutdown", run)
@@ -331,6 +344,10 @@ class Trainer:
         await self._save_checkpoint(version)
         await self._notify()
         return True
+
+    def _served_model(self) -> TrainResult | None:
+        """Return the served model as a warm start for the next training, if it has one."""
+        return None if self.current is None else self.current.ranker.trained
 
     async def _save_checkpoint(self, version: ModelVersion) -> None:
         if self._checkpoint_path is None:

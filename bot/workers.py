@@ -1,14 +1,15 @@
 """Training workers: a thread of the bot's process, or one spawned worker process.
 
-Both workers run ``fit(snapshot, model_config, train_config, should_stop)`` and return its
-``ModelVersion``. ``stop()`` makes ``should_stop`` turn true, so a training stops at the
-next batch. ``docs/benchmarks.md`` compares the two: the thread shares the interpreter
-lock with the event loop, the process does not.
+Both workers run ``fit(*args, should_stop=..., **kwargs)`` and return its result.
+``stop()`` makes ``should_stop`` turn true, so a training stops at the next batch.
+``docs/benchmarks.md`` compares the two: the thread shares the interpreter lock with the
+event loop, the process does not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import pickle
@@ -36,7 +37,7 @@ class WorkerCrashed(RuntimeError):
 
 
 class TrainingWorker(Protocol):
-    async def run(self, fit: Callable[..., Any], *args: Any) -> Any: ...
+    async def run(self, fit: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
     def stop(self) -> None: ...
 
@@ -50,9 +51,10 @@ class ThreadWorker:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trainer")
         self._stop = threading.Event()
 
-    async def run(self, fit: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fit: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fit, *args, self._stop.is_set)
+        call = functools.partial(fit, *args, should_stop=self._stop.is_set, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
 
     def stop(self) -> None:
         self._stop.set()
@@ -71,10 +73,11 @@ def _initialise_process(stop: Any, torch_threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _fit_in_process(fit: Callable[..., Any], *args: Any) -> bytes:
+def _fit_in_process(call: bytes) -> bytes:
     # Plain pickle copies tensors into the bytes. The default pickler of multiprocessing
     # would pass them through shared memory, which needs this process to stay alive.
-    return pickle.dumps(fit(*args, _process_stop.is_set))
+    fit, args, kwargs = pickle.loads(call)
+    return pickle.dumps(fit(*args, should_stop=_process_stop.is_set, **kwargs))
 
 
 class ProcessWorker:
@@ -101,8 +104,10 @@ class ProcessWorker:
             logger.info("starting the training worker process")
         return self._executor
 
-    async def run(self, fit: Callable[..., Any], *args: Any) -> Any:
-        future = self._pool().submit(_fit_in_process, fit, *args)
+    async def run(self, fit: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # Pickled in a thread: a snapshot of 100,000 ratings takes a few milliseconds.
+        call = await asyncio.to_thread(pickle.dumps, (fit, args, kwargs))
+        future = self._pool().submit(_fit_in_process, call)
         try:
             pickled = await asyncio.wrap_future(future)
         except BrokenProcessPool as error:

@@ -194,10 +194,10 @@ class HeldFit:
         self.release = threading.Event()
         self.entered = threading.Event()
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         self.entered.set()
         self.release.wait(timeout=30)
-        return fit_snapshot(*args)
+        return fit_snapshot(*args, **kwargs)
 
 
 async def hold_training(harness) -> HeldFit:

@@ -22,14 +22,16 @@ class ControlledFit:
         self.release.set()
         self.entered = threading.Event()
         self.error: Exception | None = None
+        self.previous: list = []
 
-    def __call__(self, *args):
+    def __call__(self, *args, previous=None, **kwargs):
         self.calls += 1
+        self.previous.append(previous)
         self.entered.set()
         self.release.wait(timeout=30)
         if self.error is not None:
             raise self.error
-        return fit_snapshot(*args)
+        return fit_snapshot(*args, previous=previous, **kwargs)
 
 
 def control(harness) -> ControlledFit:
@@ -275,3 +277,28 @@ async def test_close_finishes_pending_training_and_saves(make_settings):
     saved = checkpoint.load(settings.data_dir / CHECKPOINT_NAME)
     assert saved.revision == 2
     assert saved.version == 2
+
+
+async def test_next_training_warm_starts_from_served_model(bot):
+    fit = control(bot)
+    served = bot.service.trainer.current.ranker.trained
+    await bot.send("/rate 104 5", user_id=555)
+    await bot.settle()
+    assert fit.previous == [served]
+    ranker = bot.service.trainer.current.ranker
+    assert ranker.knows_user(bot.service.store.user_for_telegram(555))
+
+
+async def test_restart_warm_starts_from_checkpoint(make_settings):
+    settings = make_settings()
+    first = await start_harness(settings)
+    await first.settle()
+    await stop_harness(first)
+
+    second = await start_harness(settings)
+    fit = control(second)
+    loaded = second.service.trainer.current.ranker.trained
+    await second.send("/rate 104 5", user_id=555)
+    await second.settle()
+    assert fit.previous == [loaded]
+    await stop_harness(second)

@@ -29,13 +29,13 @@ class CountingFit:
         self.release.set()
         self.entered = threading.Event()
 
-    def __call__(self, snapshot, model_config, train_config, should_stop=None):
+    def __call__(self, snapshot, model_config, train_config, should_stop=None, previous=None):
         self.calls += 1
         self.entered.set()
         self.release.wait(timeout=30)
         if self.fail:
             raise RuntimeError("simulated training failure")
-        return fit_snapshot(snapshot, model_config, train_config, should_stop)
+        return fit_snapshot(snapshot, model_config, train_config, should_stop, previous)
 
 
 def make_trainer(store, fit, **options):
