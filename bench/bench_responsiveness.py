@@ -137,6 +137,8 @@ async def measure(kind: str, database: Path, epochs: int, idle_seconds: float) -
         train_worker=kind,
         train_epochs=epochs,
         train_debounce_seconds=0,
+        # The probe sends far more commands than the per-user flood limit allows.
+        flood_limit_commands=1000,
     )
     application = build_application(settings, request=LocalBotApi())
     await application.initialize()

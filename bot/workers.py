@@ -12,6 +12,8 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
 import signal
 import threading
@@ -71,6 +73,14 @@ def _initialise_process(stop: Any, torch_threads: int) -> None:
     # Ctrl-C reaches the whole process group. The bot decides when a training stops and
     # sets ``stop``; a KeyboardInterrupt here would end the training as a crash instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    # A killed bot (SIGKILL, out of memory) cannot shut the pool down, and the worker would
+    # wait for work forever. The parent's sentinel becomes ready when the parent ends.
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(1)
 
 
 def _fit_in_process(call: bytes) -> bytes:

@@ -10,9 +10,11 @@ from pathlib import Path
 from recommender import checkpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The command line of a process that multiprocessing spawned.
+WORKER = "spawn_main"
 
 
-def processes_with_environment(marker: str) -> list[int]:
+def processes_with_environment(marker: str, command_part: str = "") -> list[int]:
     """Return the IDs of processes whose environment contains ``marker``."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -22,22 +24,24 @@ def processes_with_environment(marker: str) -> list[int]:
             environment = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if marker.encode() in environment:
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environment and command_part.encode() in command:
             found.append(int(entry.name))
     return found
 
 
-def test_sigterm_saves_checkpoint_and_leaves_no_process(tmp_path):
-    data_dir = tmp_path / "data"
+def start_chat(tmp_path: Path, **settings: str) -> subprocess.Popen:
     environment = {
         **os.environ,
-        "DATA_DIR": str(data_dir),
+        "DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": str(PROJECT_ROOT),
         "TRAIN_WORKER": "process",
-        "TRAIN_DEBOUNCE_SECONDS": "600",
-        "SHUTDOWN_TIMEOUT_SECONDS": "50",
+        **settings,
     }
-    chat = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "chat"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -46,6 +50,11 @@ def test_sigterm_saves_checkpoint_and_leaves_no_process(tmp_path):
         env=environment,
         cwd=tmp_path,
     )
+
+
+def test_sigterm_saves_checkpoint_and_leaves_no_process(tmp_path):
+    data_dir = tmp_path / "data"
+    chat = start_chat(tmp_path, TRAIN_DEBOUNCE_SECONDS="600", SHUTDOWN_TIMEOUT_SECONDS="50")
     try:
         chat.stdin.write("/rate 102 5\n")
         chat.stdin.flush()
@@ -76,3 +85,27 @@ def wait_for_no_processes(marker: str, timeout: float = 10.0) -> list[int]:
     while (left := processes_with_environment(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def test_killed_bot_leaves_no_worker_process(tmp_path):
+    data_dir = tmp_path / "data"
+    marker = f"DATA_DIR={data_dir}"
+    chat = start_chat(tmp_path, TRAIN_DEBOUNCE_SECONDS="0", TRAIN_EPOCHS="10000")
+    try:
+        chat.stdin.write("/rate 102 5\n")
+        chat.stdin.flush()
+        deadline = time.monotonic() + 50
+        # Wait until the worker process runs beside the bot, then kill the bot outright.
+        while not processes_with_environment(marker, WORKER) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_with_environment(marker, WORKER)
+        chat.kill()
+        chat.wait(timeout=10)
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+            chat.wait()
+        chat.stdin.close()
+        chat.stdout.close()
+        chat.stderr.close()
+    assert wait_for_no_processes(marker) == []
