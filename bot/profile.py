@@ -25,6 +25,7 @@ MENU_COMMANDS = (
     "unrate",
     "export",
     "forget",
+    "status",
     "help",
     "start",
 )

@@ -21,6 +21,7 @@ TEXTS = {
     "command_unrate": "Remove a rating: /unrate 102",
     "command_export": "Your ratings as a CSV file",
     "command_forget": "Delete all your ratings",
+    "command_status": "The model's version and the state of training",
     # Start and help.
     "welcome": (
         "Welcome! You are user #{user_id}.\n"

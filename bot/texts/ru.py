@@ -17,6 +17,7 @@ TEXTS = {
     "command_unrate": "Удалить оценку: /unrate 102",
     "command_export": "Ваши оценки файлом CSV",
     "command_forget": "Удалить все ваши оценки",
+    "command_status": "Версия модели и состояние обучения",
     # Start and help.
     "welcome": (
         "Добро пожаловать! Ваш номер пользователя: #{user_id}.\n"
