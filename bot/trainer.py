@@ -3,7 +3,7 @@
 ``Trainer.request()`` marks the model stale. After a debounce (more ratings may follow,
 but never past the maximum staleness) a single asyncio task takes a snapshot of the
 store, trains on it in a worker (see ``bot.workers``) and then replaces
-``Trainer.current`` in one assignment, so a request sees the old model or the new one and
+``Trainer.current`` in one assignment, so a request gets the old model or the new one and
 never a half-built one. Requests that arrive while a training runs cause exactly one more
 training afterwards, which reads the newest snapshot. Each new model is saved as a
 checkpoint, and ``start()`` serves the saved one at once.
