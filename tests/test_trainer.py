@@ -1,10 +1,12 @@
 import asyncio
+import multiprocessing
 import threading
 
 import pytest
 
 from bot.storage import Store
 from bot.trainer import Trainer, fit_snapshot
+from bot.workers import ProcessWorker
 from recommender.data import RatingScale
 from recommender.model import ModelConfig
 from recommender.training import TrainConfig
@@ -131,3 +133,20 @@ async def test_empty_store_serves_fallback(tmp_path):
     assert trainer.current.ranker.trained is None
     await trainer.close(5)
     store.close()
+
+
+async def test_process_worker_trains_and_cancels(store):
+    trainer = make_trainer(store, fit_snapshot, worker=ProcessWorker())
+    trainer.request()
+    await trainer.wait_idle()
+    assert trainer.current.ranker.knows_user(1)
+    assert trainer.current.rating_count == 16
+
+    user_id, _ = store.register(555)
+    store.set_rating(user_id, 101, 5.0)
+    trainer._train_config = TrainConfig(epochs=10_000)
+    trainer.request()
+    await trainer.close(0.5)
+    assert trainer.trained_revision == 1
+    assert not trainer.running
+    assert multiprocessing.active_children() == []
