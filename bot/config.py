@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     load_demo_data: bool = True
 
     recommend_limit: int = Field(10, ge=1, le=50)
-    recommend_wait_seconds: float = Field(3.0, ge=0, le=60)
+    recommend_wait_seconds: float = Field(10.0, ge=0, le=60)
     personal_min_ratings: int = Field(1, ge=1, le=1000)
 
     flood_limit_commands: int = Field(5, ge=1, le=1000)
