@@ -17,7 +17,7 @@ from bot.app import DATABASE_NAME
 from tests.bot_process import TOKEN, BotProcess, bot_environment
 from tests.loopback_api import LoopbackBotApi
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 USERS = 50
 RATINGS_PER_USER = 8

@@ -13,8 +13,9 @@ import pytest
 
 from tests.bot_process import TOKEN, BotProcess, bot_environment
 from tests.loopback_api import Fault, LoopbackBotApi
+from tests.update_corpus import corpus
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +114,24 @@ def test_recommend_after_faults(api, bot):
     reply = api.ask("/recommend", user_id=510)
     assert reply.startswith("Your top picks:")
     assert "Movie #10" in reply
+
+
+def test_corpus_replayed_end_to_end(api, bot):
+    entries = corpus()
+    for _, update, _, _ in entries:
+        api.inject(update)
+    for name, _, chat_id, expected in entries:
+        if expected is not None:
+            (reply,) = api.wait_for_replies(chat_id, 1)
+            assert expected in reply, name
+    assert "/rate" in api.ask("/help", user_id=8101)
+    silent = {chat_id for _, update, chat_id, _ in entries if chat_id is None}
+    assert silent == {None}
+    for user_id in (8101, 8102, 8103, 8104, 8105, 8111, 8112):
+        assert len(api.replies_to(user_id)) == (1 if user_id == 8101 else 0)
+    output = bot.output()
+    assert "error while handling update" not in output
+    assert "Traceback" not in output
 
 
 def test_token_in_no_output_at_debug(api, bot):

@@ -16,7 +16,7 @@ from bot.updates import message_update
 from tests.bot_process import PROJECT_ROOT, TOKEN, BotProcess, bot_environment
 from tests.loopback_api import Fault, LoopbackBotApi
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 WEBHOOK_SECRET = "loopback-webhook-secret_42"
 
