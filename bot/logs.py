@@ -54,8 +54,8 @@ def _redacting_record_factory(secrets: list[str]):
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
-            # Arguments that do not fit the format: the handler reports it, redacted.
-            return record
+            # Arguments that do not fit the format: keep both, redacted, side by side.
+            message = f"{record.msg} {record.args!r}"
         record.msg = redact(message, secrets)
         record.args = None
         if record.exc_info:

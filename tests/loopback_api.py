@@ -100,6 +100,7 @@ class LoopbackBotApi:
         self.port = 0
         self.calls: list[ApiCall] = []
         self.delivered_update_ids: set[int] = set()
+        self.messages_sent = 0
         self._changed = threading.Condition()
         self._faults: dict[str, deque[_FaultPlan]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -238,6 +239,8 @@ class LoopbackBotApi:
     def _answered(self, call: ApiCall, response: web.StreamResponse | None) -> None:
         with self._changed:
             call.status = None if response is None else response.status
+            if call.method == "sendMessage" and call.status == 200:
+                self.messages_sent += 1
             self._changed.notify_all()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
