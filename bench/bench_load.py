@@ -175,6 +175,9 @@ def run(args: argparse.Namespace, transport: str, scenario: str) -> RunResult:
         POLL_TIMEOUT_SECONDS="10",
         REQUEST_TIMEOUT_SECONDS="10",
         TORCH_THREADS=str(args.torch_threads),
+        # The loopback server has no limits: only the bot's own latency is measured.
+        RATE_LIMIT_OVERALL_PER_SECOND="100000",
+        FLOOD_LIMIT_COMMANDS="1000",
     )
     bot = BotProcess(environment, workdir)
     try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.config import Settings
 from tests.loopback_api import LoopbackBotApi
 
 __all__ = ["PROJECT_ROOT", "TOKEN", "BotProcess", "bot_environment"]
@@ -31,25 +32,17 @@ FAST_SETTINGS = {
     "STARTUP_RETRIES": "2",
     "RECOMMEND_WAIT_SECONDS": "10",
     "SHUTDOWN_TIMEOUT_SECONDS": "5",
+    # The loopback server has no limits, so the bot's own limits would only slow the tests.
+    "RATE_LIMIT_OVERALL_PER_SECOND": "100000",
+    "FLOOD_LIMIT_COMMANDS": "1000",
 }
-SETTING_PREFIXES = (
-    "TELEGRAM_",
-    "DATA_DIR",
-    "LOG_LEVEL",
-    "BOT_",
-    "TRAIN_",
-    "MODEL_",
-    "WEBHOOK_",
-    "REQUEST_",
-    "HTTP_",
-)
+# Every variable the bot reads, so that the caller's environment cannot leak in.
+SETTING_NAMES = {name.upper() for name in Settings.model_fields} | {"HEALTH_MAX_AGE_SECONDS"}
 
 
 def bot_environment(api: LoopbackBotApi, data_dir: Path, **overrides: str) -> dict[str, str]:
     """Return the environment for a bot process that talks only to ``api``."""
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith(SETTING_PREFIXES)
-    }
+    environment = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
     environment.update(FAST_SETTINGS)
     environment.update(
         TELEGRAM_BOT_TOKEN=api.token,
