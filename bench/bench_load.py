@@ -175,6 +175,7 @@ def run(args: argparse.Namespace, transport: str, scenario: str) -> RunResult:
         POLL_TIMEOUT_SECONDS="10",
         REQUEST_TIMEOUT_SECONDS="10",
         TORCH_THREADS=str(args.torch_threads),
+        TRAIN_WORKER=args.train_worker,
         # The loopback server has no limits: only the bot's own latency is measured.
         RATE_LIMIT_OVERALL_PER_SECOND="100000",
         FLOOD_LIMIT_COMMANDS="1000",
@@ -221,6 +222,9 @@ def main() -> int:
     parser.add_argument("--scenarios", default="idle,training", help="idle, training or both")
     parser.add_argument("--train-epochs", type=int, default=60, help="TRAIN_EPOCHS of the bot")
     parser.add_argument("--torch-threads", type=int, default=1, help="TORCH_THREADS of the bot")
+    parser.add_argument(
+        "--train-worker", default="process", help="TRAIN_WORKER of the bot: process or thread"
+    )
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait for replies")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -1,8 +1,8 @@
 """Property-based tests: arbitrary input at every command never breaks the bot.
 
 Each example goes through the real Application with the local Bot API. For any input the
-bot sends at most one reply, never the apology for an unexpected error, and every reply is
-one of the documented forms; no invalid rating is ever stored.
+bot sends at most one reply, and never the apology for an unexpected error. Every reply is
+one of the documented forms, and no invalid rating is ever stored.
 """
 
 from __future__ import annotations
