@@ -134,6 +134,19 @@ def test_corpus_replayed_end_to_end(api, bot):
     assert "Traceback" not in output
 
 
+def test_token_redacted_in_logged_traceback(api, bot):
+    # A Bot API error whose description repeats the request URL, token included.
+    leak = Fault.error(400, f"Bad Request: POST /bot{TOKEN}/sendMessage failed")
+    api.fail("sendMessage", leak, times=2)
+    api.send("/help", user_id=520)
+    api.wait_for(lambda: "could not send the apology" in bot.output())
+    output = bot.output()
+    assert "Traceback" in output
+    # python-telegram-bot rewrites the description's case: "Post /bot.../sendmessage".
+    assert "/bot[REDACTED]/sendmessage failed" in output
+    assert TOKEN not in output
+
+
 def test_token_in_no_output_at_debug(api, bot):
     output = bot.output()
     assert "DEBUG" in output
