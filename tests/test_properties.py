@@ -170,6 +170,42 @@ def test_any_button_press(runner, data, with_message):
     assert_store_valid(runner)
 
 
+UPDATE_KINDS = ["message", "edited_message", "channel_post", "edited_channel_post"]
+
+
+@st.composite
+def update_shapes(draw) -> dict:
+    """Build a message-like update of a random kind, with random text, caption and entity."""
+    kind = draw(st.sampled_from(UPDATE_KINDS))
+    text = draw(st.one_of(st.none(), arguments.map(lambda words: "/" + words), st.text()))
+    update = message_update(text or "", user_id=draw(st.integers(1, 2**40)))
+    message = update.pop("message")
+    message.pop("entities", None)
+    if text is None:
+        del message["text"]
+        if draw(st.booleans()):
+            message["caption"] = draw(st.text(max_size=30))
+    elif draw(st.booleans()):
+        # A command entity of any length, even past the end of the text.
+        length = draw(st.integers(min_value=1, max_value=40))
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    if kind.startswith("edited"):
+        message["edit_date"] = message["date"]
+    if kind.endswith("channel_post"):
+        del message["from"]
+        message["chat"] = {"id": -1009, "type": "channel", "title": "Channel"}
+        message["sender_chat"] = message["chat"]
+    update[kind] = message
+    return update
+
+
+@PROPERTY_SETTINGS
+@given(update=update_shapes())
+def test_any_update_shape(runner, update):
+    assert_documented(runner.process(update))
+    assert_store_valid(runner)
+
+
 @pytest.mark.parametrize(
     ("name", "update", "chat_id", "expected"), corpus(), ids=[entry[0] for entry in corpus()]
 )
