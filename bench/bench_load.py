@@ -4,8 +4,9 @@ Simulated users send commands at a fixed target rate (an open loop: sending neve
 for replies). For each run the benchmark reports the updates answered per second, the
 p50, p95 and p99 time from an update becoming available to ``getUpdates`` until its reply
 reaches ``sendMessage``, the errors (no reply, or the apology for an unexpected error),
-whether each user's replies came in order, and how many acknowledged ratings are missing
-from the database afterwards.
+whether each user's replies came in order, how many acknowledged ratings are missing from
+the database afterwards, and the bot process's CPU time per answered update (from /proc,
+so Linux only; a training worker process is not included).
 
 Scenarios: ``idle`` sends /start, /help and /recommend, which start no training;
 ``training`` makes half of the commands /rate, so a retraining runs all the time.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import os
 import random
 import re
 import sqlite3
@@ -66,6 +68,7 @@ class RunResult:
     out_of_order: int = 0
     lost_ratings: int = 0
     trainings: int = 0
+    cpu_seconds: float = 0.0
 
     def percentile(self, share: float) -> float:
         if not self.latencies:
@@ -78,7 +81,8 @@ class RunResult:
             f"| {self.transport} | {self.scenario} | {self.target_rate:.0f} "
             f"| {self.answered / self.seconds:.0f} | {self.percentile(0.50):.0f} "
             f"| {self.percentile(0.95):.0f} | {self.percentile(0.99):.0f} | {self.errors} "
-            f"| {self.out_of_order} | {self.lost_ratings} | {self.trainings} |"
+            f"| {self.out_of_order} | {self.lost_ratings} | {self.trainings} "
+            f"| {1000 * self.cpu_seconds / max(self.answered, 1):.2f} |"
         )
 
 
@@ -90,6 +94,12 @@ def command(scenario: str, chooser: random.Random) -> tuple[str, str]:
         return "rate", f"/rate {movie} {rating:g}"
     kind = chooser.choices(["start", "help", "recommend"], weights=[1, 1, 3])[0]
     return kind, KINDS[kind][0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time a process has used, from /proc (Linux only)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def users(args: argparse.Namespace) -> list[int]:
@@ -190,11 +200,13 @@ def run(args: argparse.Namespace, transport: str, scenario: str) -> RunResult:
             api.send("/start", user_id=user)
         warm = args.users + 1
         api.wait_for(lambda: api.messages_sent >= warm, args.drain)
+        cpu_before = cpu_seconds(bot.pid)
         sent = drive(api, args, scenario)
         expected = sum(map(len, sent.values())) + warm
         start = min(entry.at for entries in sent.values() for entry in entries)
         with contextlib.suppress(TimeoutError):
             api.wait_for(lambda: api.messages_sent >= expected, args.drain)
+        cpu_used = cpu_seconds(bot.pid) - cpu_before
         replies = replies_by_user(api)
         last = max((at for answers in replies.values() for _, at in answers), default=start)
     finally:
@@ -210,6 +222,7 @@ def run(args: argparse.Namespace, transport: str, scenario: str) -> RunResult:
     )
     evaluate(result, sent, replies, data_dir)
     result.trainings = bot.output().count("training run")
+    result.cpu_seconds = cpu_used
     return result
 
 
@@ -231,9 +244,9 @@ def main() -> int:
 
     print(
         "| transport | scenario | target/s | answered/s | p50 ms | p95 ms | p99 ms | errors "
-        "| out of order | lost ratings | trainings |"
+        "| out of order | lost ratings | trainings | CPU ms/update |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for scenario in args.scenarios.split(","):
         for transport in args.transports.split(","):
             print(run(args, transport, scenario).row(), flush=True)
