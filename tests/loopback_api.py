@@ -43,9 +43,9 @@ CONFLICT = (
 
 @dataclass
 class ApiCall:
-    """One request the bot made: method, raw form parameters, arrival time and answer.
+    """One request the bot made: method, raw form parameters, arrival time and response status.
 
-    ``status`` is ``None`` until the server answered, and stays ``None`` for a dropped
+    ``status`` is ``None`` until the server responded, and stays ``None`` for a dropped
     connection.
     """
 
@@ -64,7 +64,7 @@ class ApiCall:
 
 @dataclass
 class Fault:
-    """What the server does instead of answering a call normally."""
+    """What the server does instead of responding normally."""
 
     status: int | None = None
     description: str = "Internal Server Error"
@@ -155,7 +155,7 @@ class LoopbackBotApi:
         return self.inject(message_update(text, user_id=user_id, **fields))
 
     def fail(self, method: str, fault: Fault, times: int | None = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with ``fault`` (``None``: all)."""
+        """Respond to the next ``times`` calls of ``method`` with ``fault`` (``None``: all)."""
         with self._changed:
             self._faults.setdefault(method, deque()).append(_FaultPlan(fault, times))
 
@@ -168,7 +168,7 @@ class LoopbackBotApi:
             return [call for call in self.calls if call.method == method]
 
     def answered(self, method: str) -> list[ApiCall]:
-        """Return the calls of ``method`` that got a 200 answer."""
+        """Return the calls of ``method`` that got a 200 response."""
         return [call for call in self.calls_of(method) if call.status == 200]
 
     def replies_to(self, chat_id: int) -> list[str]:
