@@ -8,6 +8,7 @@ one of the documented forms, and no invalid rating is ever stored.
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Iterator
 
 import pytest
@@ -27,12 +28,14 @@ PROPERTY_SETTINGS = settings(
 APOLOGIES = {catalogue(language)["apology"] for language in ("en", "ru")}
 # A documented reply starts with the fixed text before the first placeholder of one of the
 # catalogue's templates, in any language.
+# HTML replies arrive with the template's own text escaped, so both forms count.
 TEMPLATE_STARTS = sorted(
     {
-        template.split("{", 1)[0]
+        form
         for language in ("en", "ru")
         for template in catalogue(language).values()
-        if len(template.split("{", 1)[0]) >= 3
+        if len(start := template.split("{", 1)[0]) >= 3
+        for form in (start, html.escape(start, quote=False))
     }
 )
 RATE_USAGE = catalogue("en")["rate_usage"]

@@ -1,8 +1,9 @@
 """Odd but real update shapes, as Telegram sends them, each with the reply it should get.
 
 ``expected`` is a text the single reply must contain, or ``None`` when the bot must stay
-silent. Shapes follow the Bot API's Update object: channel posts, anonymous group admins,
-edits, membership changes, inline queries, media with captions and forum topics.
+silent in that chat. Shapes follow the Bot API's Update object: channel posts, anonymous
+group admins, edits, membership changes, inline queries, media with captions and forum
+topics.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _message(text: str | None, chat: dict, sender: dict | None, **fields: Any) -
 
 
 def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
-    """Return (name, update without update_id, chat that gets the reply, expected text)."""
+    """Return (name, update without update_id, chat or user it concerns, expected text)."""
     group = _group(-1001)
     anonymous_admin = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
     anonymous_admin["username"] = "GroupAnonymousBot"
@@ -48,7 +49,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
         (
             "channel post",
             {"channel_post": _message("/rate 102 5", channel, None, sender_chat=channel)},
-            None,
+            -1002,
             None,
         ),
         (
@@ -68,7 +69,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     "/rate 102 5", _private(8101), _user(8101), edit_date=NOW + 5
                 )
             },
-            None,
+            8101,
             None,
         ),
         (
@@ -88,7 +89,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     },
                 }
             },
-            None,
+            -1003,
             None,
         ),
         (
@@ -101,7 +102,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     "offset": "",
                 }
             },
-            None,
+            8103,
             None,
         ),
         (
@@ -116,8 +117,8 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     caption_entities=command_entities("/rate 102 5"),
                 )
             },
-            None,
-            None,
+            8104,
+            "/help",
         ),
         (
             "sticker in private chat",
@@ -137,8 +138,8 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     },
                 )
             },
-            None,
-            None,
+            8105,
+            "/help",
         ),
         (
             "forum topic command",
@@ -195,7 +196,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     ),
                 }
             },
-            None,
+            8111,
             None,
         ),
         (
@@ -205,7 +206,7 @@ def corpus() -> list[tuple[str, dict[str, Any], int | None, str | None]]:
                     None, _group(-1005), _user(8112), new_chat_members=[_user(8113)]
                 )
             },
-            None,
+            -1005,
             None,
         ),
     ]
