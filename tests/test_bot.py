@@ -327,7 +327,10 @@ async def test_burst_from_one_user_does_not_block_others(make_settings):
             application.update_processor.process_update(update, application.process_update(update))
         )
 
-    burst = [through_processor("/recommend", 555) for _ in range(300)]
+    # The first command waits for the held training; the rest queue behind it. More than
+    # the 256 running slots, so a burst that held slots while queued would block user 777.
+    burst = [through_processor("/recommend", 555)]
+    burst += [through_processor("/start", 555) for _ in range(299)]
     await asyncio.wait_for(through_processor("/start", 777), timeout=20)
     assert "You are user #7." in harness.api.sent_texts()[-1]
     assert not any(task.done() for task in burst)

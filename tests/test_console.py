@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.console import run_console
 
 LINE = re.compile(r"\d+\. Movie #(\d+) [^\n]*?: [01]\.\d{3}")
@@ -41,6 +43,7 @@ async def test_console_chat_has_no_flood_limit(make_settings):
     assert "too fast" not in output.getvalue()
 
 
+@pytest.mark.e2e
 def test_console_chat_as_a_process(tmp_path):
     environment = {
         **os.environ,

@@ -2,6 +2,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from recommender.__main__ import main
 
 SCORE_LINE = re.compile(r"Movie #(\d+): (\d\.\d{3})")
@@ -29,6 +31,7 @@ def test_cli_rejects_bad_epochs(capsys):
     assert "epochs must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_module_runs_as_script():
     completed = subprocess.run(
         [sys.executable, "-m", "recommender", "--epochs", "2", "--user", "3"],

@@ -7,7 +7,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from recommender import checkpoint
+
+# These tests start the real bot process.
+pytestmark = pytest.mark.e2e
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The command line of a process that multiprocessing spawned.

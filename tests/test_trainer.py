@@ -135,6 +135,7 @@ async def test_empty_store_serves_fallback(tmp_path):
     store.close()
 
 
+@pytest.mark.e2e
 async def test_process_worker_trains_and_cancels(store):
     trainer = make_trainer(store, fit_snapshot, worker=ProcessWorker())
     trainer.request()
