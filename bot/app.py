@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import sys
@@ -21,7 +22,7 @@ from bot.profile import publish_profile
 from bot.request import build_requests
 from bot.service import RecommenderService
 from bot.storage import Store
-from bot.trainer import Trainer
+from bot.trainer import Trainer, fit_snapshot
 from bot.workers import make_worker
 
 __all__ = [
@@ -97,6 +98,7 @@ def build_service(settings: Settings) -> RecommenderService:
             store.scale.maximum,
             store.scale.step,
         )
+    ranking = settings.ranking_settings()
     trainer = Trainer(
         store.snapshot,
         settings.model_settings(),
@@ -108,10 +110,13 @@ def build_service(settings: Settings) -> RecommenderService:
         max_staleness_seconds=settings.train_max_staleness_seconds,
         retry_base_seconds=settings.train_retry_seconds,
         retry_max_seconds=settings.train_retry_max_seconds,
+        fit=functools.partial(fit_snapshot, ranking=ranking),
+        ranking=ranking,
     )
     return RecommenderService(
         store,
         trainer,
+        ranking=ranking,
         recommend_limit=settings.recommend_limit,
         wait_seconds=settings.recommend_wait_seconds,
         personal_min_ratings=settings.personal_min_ratings,

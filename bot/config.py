@@ -16,7 +16,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from recommender.data import RatingScale
+from recommender.foldin import FoldInConfig
 from recommender.model import ModelConfig
+from recommender.ranking import RankingConfig
 from recommender.training import TrainConfig
 
 __all__ = ["TOKEN_VARIABLE", "WEBHOOK_VARIABLES", "Settings", "check_webhook_settings"]
@@ -27,6 +29,7 @@ WEBHOOK_VARIABLES = ("WEBHOOK_URL", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_S
 SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _MODEL = ModelConfig()
 _TRAIN = TrainConfig()
+_RANKING = RankingConfig()
 
 
 class Settings(BaseSettings):
@@ -66,12 +69,19 @@ class Settings(BaseSettings):
     train_learning_rate: float = Field(_TRAIN.learning_rate, gt=0, le=1)
     train_batch_size: int = Field(_TRAIN.batch_size, ge=1, le=1_000_000)
     train_weight_decay: float = Field(_TRAIN.weight_decay, ge=0, le=1)
+    train_l2: float = Field(_TRAIN.l2, ge=0, le=10)
+    train_head_weight_decay: float = Field(_TRAIN.head_weight_decay, ge=0, le=100)
+    train_validation_fraction: float = Field(_TRAIN.validation_fraction, ge=0, lt=1)
+    train_patience: int = Field(_TRAIN.patience, ge=1, le=1000)
     train_seed: int = Field(_TRAIN.seed, ge=0, le=2**63 - 1)
     train_worker: Literal["thread", "process"] = "process"
     train_debounce_seconds: float = Field(2.0, ge=0, le=3600)
     train_max_staleness_seconds: float = Field(60.0, ge=0, le=86_400)
     train_retry_seconds: float = Field(1.0, gt=0, le=3600)
     train_retry_max_seconds: float = Field(300.0, gt=0, le=86_400)
+    rank_prior_weight: float = Field(_RANKING.prior_weight, ge=0, le=1)
+    fold_in_steps: int = Field(_RANKING.fold_in.steps, ge=1, le=10_000)
+    fold_in_learning_rate: float = Field(_RANKING.fold_in.learning_rate, gt=0, le=1)
     torch_threads: int = Field(1, ge=1, le=64)
     shutdown_timeout_seconds: float = Field(10.0, ge=0, le=600)
 
@@ -129,8 +139,20 @@ class Settings(BaseSettings):
             learning_rate=self.train_learning_rate,
             batch_size=self.train_batch_size,
             weight_decay=self.train_weight_decay,
+            l2=self.train_l2,
+            head_weight_decay=self.train_head_weight_decay,
+            validation_fraction=self.train_validation_fraction,
+            patience=self.train_patience,
             seed=self.train_seed,
         )
+
+    def ranking_settings(self) -> RankingConfig:
+        fold_in = FoldInConfig(
+            steps=self.fold_in_steps,
+            learning_rate=self.fold_in_learning_rate,
+            l2=self.train_l2,
+        )
+        return RankingConfig(prior_weight=self.rank_prior_weight, fold_in=fold_in)
 
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]

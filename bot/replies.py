@@ -179,6 +179,8 @@ def _recommend_header(texts: Texts, result: Recommendations, include_rated: bool
 
 def _movie_line(texts: Texts, rank: int, movie: RankedMovie, *, personal_list: bool) -> str:
     line = f"{rank}. Movie {movie_label(movie.movie_id, movie.title)}: {movie.score:.3f}"
+    if movie.predicted is not None:
+        line += " " + texts.html("recommend_predicted", stars=f"{movie.predicted:.1f}")
     if movie.rating is not None:
         line += " " + texts.html("recommend_you_rated", rating=rating_text(movie.rating))
     elif not movie.rated_by_anyone:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 from bot.export import ratings_csv
@@ -16,7 +17,7 @@ from bot.picks import blend_group_scores, closest_movie
 from bot.storage import RatingRecord, RatingWrite, Store
 from bot.trainer import Trainer
 from recommender.data import RatingScale
-from recommender.ranking import Ranker, average_rating_scores
+from recommender.ranking import RATING_ONLY, Ranker, RankingConfig
 
 __all__ = [
     "EXPLAINED_PICKS",
@@ -59,6 +60,7 @@ class RankedMovie:
     personal: bool
     rating: float | None
     rated_by_anyone: bool
+    predicted: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,14 @@ class RecommenderService:
         recommend_limit: int,
         wait_seconds: float,
         personal_min_ratings: int = 1,
+        ranking: RankingConfig = RATING_ONLY,
     ) -> None:
         self.store = store
         self.trainer = trainer
+        self.ranking = ranking
+        # User ID to (ranker, revision): the served ranker has folded in the user's ratings
+        # up to that revision.
+        self._folded: dict[int, tuple[Ranker, int]] = {}
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
         self.personal_min_ratings = personal_min_ratings
@@ -149,6 +156,7 @@ class RecommenderService:
         written = await asyncio.to_thread(self.store.set_rating, user_id, movie_id, rating)
         logger.debug("user %d rated movie %d (revision %d)", user_id, movie_id, written.revision)
         self.trainer.request()
+        await self.fold_in(user_id, written.revision)
         return written
 
     def title_example(self) -> str:
@@ -236,10 +244,43 @@ class RecommenderService:
             self.trainer.request()
         return forgotten
 
+    async def fold_in(self, user_id: int, revision: int) -> None:
+        """Fit the user's embedding to their ratings in the served model, until a retrain."""
+        version = self.trainer.current
+        if version is None:
+            return
+        ratings = await asyncio.to_thread(self.store.user_ratings, user_id)
+        started = time.perf_counter()
+        try:
+            folded = await asyncio.to_thread(version.ranker.fold_in, user_id, ratings)
+        except Exception:
+            # The rating is committed and the retrain will learn it: log and carry on.
+            logger.exception("fold-in failed for user %d", user_id)
+            return
+        if folded:
+            self._folded[user_id] = (version.ranker, revision)
+            logger.debug(
+                "folded in user %d (%d ratings) in %.1f ms",
+                user_id,
+                len(ratings),
+                1000 * (time.perf_counter() - started),
+            )
+
+    def _reflects(self, user_id: int, revision: int) -> bool:
+        """Return true if the served ranker has folded in the user's ratings up to revision."""
+        folded = self._folded.get(user_id)
+        current = self.trainer.current
+        return (
+            folded is not None
+            and current is not None
+            and folded[0] is current.ranker
+            and folded[1] >= revision
+        )
+
     async def training_pending(self, user_id: int) -> bool:
-        """Return true if a training that includes the user's latest rating is under way."""
+        """Return true if the served model lacks the user's latest rating and a training runs."""
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        return self.trainer.is_pending(revision)
+        return not self._reflects(user_id, revision) and self.trainer.is_pending(revision)
 
     async def wait_for_model(self, user_id: int) -> bool:
         """Wait up to ``wait_seconds`` for a model that learned the user's latest rating."""
@@ -251,7 +292,7 @@ class RecommenderService:
         if current is not None:
             return current.ranker
         ratings = self.store.snapshot().ratings
-        return Ranker(None, average_rating_scores(ratings, self.scale))
+        return Ranker.for_ratings(None, ratings, self.scale, self.ranking)
 
     async def recommend(
         self, user_id: int, *, include_rated: bool, offset: int = 0, genre: str | None = None
@@ -268,7 +309,7 @@ class RecommenderService:
         ranker = await asyncio.to_thread(self._ranker)
         needed_ratings = max(0, self.personal_min_ratings - len(rated))
         if needed_ratings:
-            ranker = Ranker(None, ranker.fallback_scores)
+            ranker = ranker.without_model()
         candidates = [
             movie
             for movie in self.titles
@@ -286,6 +327,7 @@ class RecommenderService:
                 personal=item.personal,
                 rating=rated.get(item.movie_id),
                 rated_by_anyone=item.movie_id in ranker.fallback_scores,
+                predicted=item.predicted,
             )
             for item in ranked
         ]
@@ -295,7 +337,7 @@ class RecommenderService:
             rated_count=len(rated),
             unrated_count=len(self.titles) - len(rated) - len(unseen),
             personal=ranker.knows_user(user_id),
-            fresh=self.trainer.trained_revision >= revision,
+            fresh=self.trainer.trained_revision >= revision or self._reflects(user_id, revision),
             total=len(candidates),
             offset=offset,
             has_more=len(candidates) > end,

@@ -26,7 +26,7 @@ from bot.workers import ThreadWorker, TrainingWorker
 from recommender import checkpoint
 from recommender.data import IndexedRatings
 from recommender.model import ModelConfig
-from recommender.ranking import Ranker, average_rating_scores
+from recommender.ranking import Ranker, RankingConfig, popularity_prior
 from recommender.training import TrainConfig, TrainingCancelled, TrainResult, train
 
 __all__ = ["ModelVersion", "Trainer", "TrainerStatus", "fit_snapshot"]
@@ -69,17 +69,18 @@ def fit_snapshot(
     train_config: TrainConfig,
     should_stop: Callable[[], bool] | None = None,
     previous: TrainResult | None = None,
+    *,
+    ranking: RankingConfig = RankingConfig(),
 ) -> ModelVersion:
     """Train SimpleRec on a snapshot; with no ratings, return an untrained fallback ranker.
 
     With ``previous``, users and movies it learned start from its rows (a warm start).
+    ``ranking`` sets the ranker's popularity prior and fold-in.
     """
-    fallback = average_rating_scores(snapshot.ratings, snapshot.scale)
     rating_count = len(snapshot.ratings)
     if rating_count == 0:
-        return ModelVersion(
-            Ranker(None, fallback), snapshot.revision, 0, 0, None, 0.0, time.time()
-        )
+        ranker = Ranker.for_ratings(None, snapshot.ratings, snapshot.scale, ranking)
+        return ModelVersion(ranker, snapshot.revision, 0, 0, None, 0.0, time.time())
 
     # Only rated movies get embedding rows: an unrated movie would keep its random
     # initialisation, so the ranker gives it the labelled fallback score instead.
@@ -93,7 +94,7 @@ def fit_snapshot(
         should_stop=should_stop,
     )
     return ModelVersion(
-        ranker=Ranker(trained, fallback),
+        ranker=Ranker.for_ratings(trained, snapshot.ratings, snapshot.scale, ranking),
         revision=snapshot.revision,
         rating_count=rating_count,
         epochs=len(trained.epoch_losses),
@@ -103,10 +104,22 @@ def fit_snapshot(
     )
 
 
-def version_from_checkpoint(saved: checkpoint.Checkpoint) -> ModelVersion:
+def version_from_checkpoint(
+    saved: checkpoint.Checkpoint,
+    snapshot: RatingsSnapshot,
+    ranking: RankingConfig = RankingConfig(),
+) -> ModelVersion:
+    """Serve a saved model, with the popularity prior of the current ratings."""
     trained = saved.trained
+    ranker = Ranker(
+        trained,
+        saved.fallback_scores,
+        scale=snapshot.scale,
+        popularity=popularity_prior(snapshot.ratings),
+        config=ranking,
+    )
     return ModelVersion(
-        ranker=Ranker(trained, saved.fallback_scores),
+        ranker=ranker,
         revision=saved.revision,
         rating_count=saved.rating_count,
         epochs=len(trained.epoch_losses),
@@ -146,6 +159,7 @@ class Trainer:
         train_config: TrainConfig,
         *,
         fit: Callable[..., ModelVersion] = fit_snapshot,
+        ranking: RankingConfig = RankingConfig(),
         worker: TrainingWorker | None = None,
         checkpoint_path: Path | None = None,
         read_revision: Callable[[], int] | None = None,
@@ -157,6 +171,7 @@ class Trainer:
         self._take_snapshot = take_snapshot
         self._read_revision = read_revision or (lambda: take_snapshot().revision)
         self._fit = fit
+        self._ranking = ranking
         self._worker = worker if worker is not None else ThreadWorker()
         self._model_config = model_config
         self._train_config = train_config
@@ -209,8 +224,9 @@ class Trainer:
         if saved is None:
             self.request()
             return
-        self.current = version_from_checkpoint(saved)
-        revision = await asyncio.to_thread(self._read_revision)
+        snapshot = await asyncio.to_thread(self._take_snapshot)
+        self.current = version_from_checkpoint(saved, snapshot, self._ranking)
+        revision = snapshot.revision
         if revision != saved.revision or saved.train_config != self._train_config:
             logger.info(
                 "serving checkpoint version %d (revision %d); retraining for revision %d",

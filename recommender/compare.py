@@ -24,7 +24,7 @@ from recommender.evaluation import (
     random_split,
 )
 from recommender.model import ModelConfig
-from recommender.ranking import PRIOR_WEIGHT, Ranker, average_rating_scores, popularity_prior
+from recommender.ranking import PRIOR_WEIGHT, Ranker, RankingConfig
 from recommender.training import TrainConfig, train
 
 __all__ = ["SimpleRecModel", "plot_losses", "run_evaluation"]
@@ -54,13 +54,8 @@ class SimpleRecModel:
         mean = float(training["rating"].mean())
         models = []
         for name, weight in (("SimpleRec, rating only", 0.0), ("SimpleRec", prior_weight)):
-            ranker = Ranker(
-                trained,
-                average_rating_scores(training, scale),
-                scale=scale,
-                popularity=popularity_prior(training),
-                prior_weight=weight,
-            )
+            config = RankingConfig(prior_weight=weight)
+            ranker = Ranker.for_ratings(trained, training, scale, config)
             models.append(cls(name, ranker, mean, history))
         return models
 

@@ -25,7 +25,9 @@ from recommender.training import TrainResult
 
 __all__ = [
     "PRIOR_WEIGHT",
+    "RATING_ONLY",
     "Ranker",
+    "RankingConfig",
     "ScoredMovie",
     "average_rating_scores",
     "popularity_prior",
@@ -34,6 +36,22 @@ __all__ = [
 # The weight with the best NDCG@10 of SimpleRec on MovieLens ml-latest-small, random 90/10
 # split with seed 1, among 0.3 to 0.9 in steps of 0.1 (the figures are in docs/benchmarks.md).
 PRIOR_WEIGHT = 0.4
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How a ``Ranker`` scores: the popularity prior's weight and the fold-in settings."""
+
+    prior_weight: float = PRIOR_WEIGHT
+    fold_in: FoldInConfig = FoldInConfig()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.prior_weight <= 1:
+            raise ValueError(f"prior_weight must be in [0, 1], got {self.prior_weight}")
+
+
+# Ranks by the predicted rating alone, as the model outputs it.
+RATING_ONLY = RankingConfig(prior_weight=0.0)
 
 
 @dataclass(frozen=True)
@@ -82,16 +100,12 @@ class Ranker:
         *,
         scale: RatingScale | None = None,
         popularity: Mapping[int, float] | None = None,
-        prior_weight: float = 0.0,
-        fold_in_config: FoldInConfig = FoldInConfig(),
+        config: RankingConfig = RATING_ONLY,
     ) -> None:
-        if not 0 <= prior_weight <= 1:
-            raise ValueError(f"prior_weight must be in [0, 1], got {prior_weight}")
         self.trained = trained
         self.scale = scale
         self.fallback_scores = dict(fallback_scores)
-        self.prior_weight = prior_weight
-        self.fold_in_config = fold_in_config
+        self.config = config
         self._fallback = pd.Series(self.fallback_scores, dtype="float64")
         self._popularity = pd.Series(dict(popularity or {}), dtype="float64")
         self._folded: dict[int, UserVector] = {}
@@ -112,6 +126,30 @@ class Ranker:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_ratings(
+        cls,
+        trained: TrainResult | None,
+        ratings: pd.DataFrame,
+        scale: RatingScale,
+        config: RankingConfig = RATING_ONLY,
+    ) -> Ranker:
+        """Build a ranker whose fallback and prior come from ``ratings``."""
+        return cls(
+            trained,
+            average_rating_scores(ratings, scale),
+            scale=scale,
+            popularity=popularity_prior(ratings),
+            config=config,
+        )
+
+    def without_model(self) -> Ranker:
+        """Return a ranker with the same fallback, prior and settings but no model."""
+        popularity = self._popularity.to_dict()
+        return Ranker(
+            None, self.fallback_scores, scale=self.scale, popularity=popularity, config=self.config
+        )
 
     def knows_user(self, user_id: int) -> bool:
         return user_id in self._user_rows or user_id in self._folded
@@ -139,7 +177,7 @@ class Ranker:
         model = self.trained.model
         start = self._folded.get(user_id) or initial_vector(model, self._user_rows.get(user_id))
         vector = fold_in_user(
-            model, start, torch.as_tensor(rows[known]), targets, self.fold_in_config
+            model, start, torch.as_tensor(rows[known]), targets, self.config.fold_in
         )
         with self._lock:
             self._folded[user_id] = vector
@@ -169,13 +207,16 @@ class Ranker:
         ids = np.asarray(movie_ids, dtype=np.int64)
         predicted, personal = self._predicted(user_id, ids)
         scores = predicted
-        if self.prior_weight:
+        weight = self.config.prior_weight
+        if weight:
             prior = self._popularity.reindex(ids).fillna(0.0).to_numpy()
-            scores = (1 - self.prior_weight) * predicted + self.prior_weight * prior
+            scores = (1 - weight) * predicted + weight * prior
         return ids, scores, predicted, personal
 
     def _scored(self, movie_id, score, predicted, personal) -> ScoredMovie:
-        stars = None if self.scale is None else float(self.scale.to_rating(predicted))
+        # A movie nobody rated has no prediction, only the placeholder score 0.5.
+        rated = personal or int(movie_id) in self.fallback_scores
+        stars = float(self.scale.to_rating(predicted)) if self.scale and rated else None
         return ScoredMovie(int(movie_id), float(score), bool(personal), stars)
 
     def score(self, user_id: int, movie_ids: Sequence[int]) -> list[ScoredMovie]:

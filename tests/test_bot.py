@@ -13,7 +13,10 @@ from bot.trainer import fit_snapshot
 from bot.updates import message_update
 from tests.conftest import start_harness, stop_harness
 
-LINE = re.compile(r"(\d+)\. Movie #(\d+) [^\n]*?: ([01]\.\d{3})( \(you rated [\d.]+\))?( \(.+\))?")
+LINE = re.compile(
+    r"(\d+)\. Movie #(\d+) [^\n]*?: ([01]\.\d{3})(?: \(predicted [\d.]+\))?"
+    r"( \(you rated [\d.]+\))?( \(.+\))?"
+)
 BOT_NAME = "MovieRecommenderBot"
 
 
@@ -149,7 +152,8 @@ async def test_movie_nobody_rated_is_labelled(make_settings):
     await harness.send("/rate 103 5", user_id=555)
     reply = await harness.reply("/recommend all", user_id=555)
     assert reply.startswith("All movies for you")
-    assert "Movie #104 Demo movie 104: 0.500 (no ratings yet)" in reply
+    line = next(line for line in reply.splitlines() if "Movie #104 " in line)
+    assert line.endswith("Demo movie 104: 0.300 (no ratings yet)")
     await stop_harness(harness)
 
 
@@ -167,6 +171,7 @@ async def test_recommend_rejects_unknown_option(bot, arguments):
 
 async def test_recommend_uses_model_that_learned_rating(bot):
     await bot.send("/rate 104 5", user_id=555)
+    await bot.settle()
     reply = await bot.reply("/recommend all", user_id=555)
     user_id = bot.service.store.user_for_telegram(555)
     current = bot.service.trainer.current
@@ -174,6 +179,17 @@ async def test_recommend_uses_model_that_learned_rating(bot):
     assert current.ranker.knows_user(user_id)
     assert reply.startswith("All movies for you")
     assert "Still learning" not in reply
+
+
+async def test_recommend_reflects_rating_before_retrain(bot):
+    held = await hold_training(bot)
+    await bot.send("/rate 104 5", user_id=555)
+    reply = await bot.reply("/recommend all", user_id=555)
+    assert not held.release.is_set()
+    assert reply.startswith("All movies for you")
+    assert "previous model" not in reply
+    assert "(you rated 5)" in reply
+    held.release.set()
 
 
 async def test_opposite_tastes_get_opposite_tops(bot):
@@ -210,6 +226,11 @@ async def test_recommend_past_wait_says_model_is_stale(make_settings):
     harness = await start_harness(make_settings(recommend_wait_seconds=0.05))
     await harness.settle()
     held = await hold_training(harness)
+
+    async def no_fold_in(user_id: int, revision: int) -> None:
+        return None
+
+    harness.service.fold_in = no_fold_in
     await harness.send("/rate 104 5", user_id=555)
     reply = await harness.reply("/recommend", user_id=555)
     assert "Still learning" in reply

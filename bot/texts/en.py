@@ -106,6 +106,7 @@ TEXTS = {
     "recommend_all_header": "All movies for you, best first:",
     "recommend_header": "Your top picks:",
     "recommend_genre_header": "Your top picks in {genre}:",
+    "recommend_predicted": "(predicted {stars})",
     "recommend_you_rated": "(you rated {rating})",
     "recommend_stale": "Still learning your latest rating: ask again in a few seconds.",
     "recommend_cut": "Showing the top {shown} of {total} movies.",

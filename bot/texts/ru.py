@@ -103,6 +103,7 @@ TEXTS = {
     "recommend_all_header": "Все фильмы для вас, лучшие первыми:",
     "recommend_header": "Лучшее для вас:",
     "recommend_genre_header": "Лучшее для вас в жанре {genre}:",
+    "recommend_predicted": "(прогноз {stars})",
     "recommend_you_rated": "(ваша оценка {rating})",
     "recommend_stale": "Модель ещё учит вашу последнюю оценку: спросите "
     "снова через несколько секунд.",
