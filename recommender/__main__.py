@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import torch
+
 from recommender.compare import plot_losses, run_evaluation
 from recommender.data import (
     DEMO_MOVIE_IDS,
@@ -57,11 +59,21 @@ def build_evaluate_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42, help="seed of the split and training")
     parser.add_argument("--plot", type=Path, help="write SimpleRec's loss curves to this PNG file")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: more threads are slower for these small batches)",
+    )
     return parser
 
 
 def evaluate(argv: list[str]) -> int:
     args = build_evaluate_parser().parse_args(argv)
+    if args.threads < 1:
+        print(f"error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
     try:
         ratings = read_ratings(args.ratings)
         if args.plot is not None:

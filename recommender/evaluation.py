@@ -121,10 +121,12 @@ def hit_rate_at_k(ranked: Sequence[int], relevant: set[int], k: int = TOP_K) -> 
 
 def top_movies(scores: np.ndarray, movies: np.ndarray, k: int = TOP_K) -> list[int]:
     """Return the ``k`` movies with the highest scores, ties by lower movie ID."""
-    if len(movies) > 4 * k:
-        # Narrow to the best candidates first: a full sort of every movie per user is slow.
-        candidates = np.argpartition(-scores, 4 * k)[: 4 * k]
-        scores, movies = scores[candidates], movies[candidates]
+    if len(movies) > k:
+        # Sort only the movies that score at least the k-th highest score, ties included:
+        # a full sort of every movie for every user is slow.
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        best = scores >= threshold
+        scores, movies = scores[best], movies[best]
     order = np.lexsort((movies, -scores))[:k]
     return [int(movie) for movie in movies[order]]
 
