@@ -50,8 +50,8 @@ class TrainConfig:
     """
 
     epochs: int = 60
-    learning_rate: float = 0.005
-    batch_size: int = 1024
+    learning_rate: float = 0.02
+    batch_size: int = 4096
     l2: float = 0.0125
     head_weight_decay: float = 1.0
     weight_decay: float = 0.0
