@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import platform
 import resource
 import statistics
@@ -69,14 +70,14 @@ def per_sample_loader(dataset: RecDataset, generator: torch.Generator) -> DataLo
     return DataLoader(dataset, batch_size=64, shuffle=True, generator=generator)
 
 
-def timed_training(ratings: IndexedRatings, loader=None, model_config=ModelConfig()):
+def timed_training(ratings: IndexedRatings, loader=None, train_config=TrainConfig()):
     epochs: list[float] = []
     started = time.perf_counter()
     trained = train(
         ratings,
         MOVIELENS_SCALE,
-        model_config,
-        TrainConfig(),
+        ModelConfig(),
+        train_config,
         loader_factory=loader,
         on_epoch=lambda epoch, loss: epochs.append(time.perf_counter()),
     )
@@ -90,7 +91,9 @@ def throughput(ratings: IndexedRatings, trained: TrainResult, seconds: float) ->
     return (len(ratings) - int(len(ratings) * TrainConfig().validation_fraction)) / per_epoch
 
 
-def compare_paths(training: pd.DataFrame, test: pd.DataFrame, skip_per_sample: bool) -> None:
+def compare_paths(
+    training: pd.DataFrame, test: pd.DataFrame, skip_per_sample: bool, learning_rate: float
+) -> None:
     ratings = IndexedRatings.from_frame(training)
     fast, fast_seconds = timed_training(ratings)
     fast_rate = throughput(ratings, fast, fast_seconds)
@@ -101,10 +104,12 @@ def compare_paths(training: pd.DataFrame, test: pd.DataFrame, skip_per_sample: b
     )
     if skip_per_sample:
         return
-    slow, slow_seconds = timed_training(ratings, per_sample_loader)
+    config = dataclasses.replace(TrainConfig(), learning_rate=learning_rate)
+    slow, slow_seconds = timed_training(ratings, per_sample_loader, config)
     slow_rate = throughput(ratings, slow, slow_seconds)
     print(
-        f"per-sample Dataset, DataLoader(batch_size=64): {slow_rate:,.0f} ratings/s, "
+        f"per-sample Dataset, DataLoader(batch_size=64), learning rate {learning_rate:g}: "
+        f"{slow_rate:,.0f} ratings/s, "
         f"{len(slow.epoch_losses)} epochs in {slow_seconds:.1f} s, "
         f"test RMSE {test_rmse(slow, training, test):.4f}"
     )
@@ -229,13 +234,19 @@ def main() -> int:
     parser.add_argument(
         "--skip-per-sample", action="store_true", help="skip the slow per-sample path"
     )
+    parser.add_argument(
+        "--per-sample-learning-rate",
+        type=float,
+        default=TrainConfig().learning_rate,
+        help="Adam learning rate of the per-sample path (default: the project's)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} thread(s)")
     ratings = read_ratings(args.movielens)[["user_id", "movie_id", "rating", "rated_at"]]
     training, test = random_split(ratings, 0.1, 42)
 
-    compare_paths(training, test, args.skip_per_sample)
+    compare_paths(training, test, args.skip_per_sample, args.per_sample_learning_rate)
     other_models(training)
     trained = warm_retrain(ratings)
     fold_in(trained, ratings)

@@ -106,15 +106,19 @@ class DotProductModel(nn.Module):
         nn.init.zeros_(self.movie_bias.weight)
 
     def forward(self, user_rows: torch.Tensor, movie_rows: torch.Tensor) -> torch.Tensor:
-        dot = (self.user_embedding(user_rows) * self.movie_embedding(movie_rows)).sum(-1)
-        biases = self.user_bias(user_rows) + self.movie_bias(movie_rows)
-        return torch.sigmoid(dot + biases.squeeze(-1) + self.global_bias)
+        return self.forward_with_penalty(user_rows, movie_rows)[0]
 
-    def penalty(self, user_rows: torch.Tensor, movie_rows: torch.Tensor) -> torch.Tensor:
-        total = self.user_embedding(user_rows).square().sum()
-        total = total + self.movie_embedding(movie_rows).square().sum()
-        total = total + self.user_bias(user_rows).square().sum()
-        return total + self.movie_bias(movie_rows).square().sum()
+    def forward_with_penalty(
+        self, user_rows: torch.Tensor, movie_rows: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        users = self.user_embedding.weight.index_select(0, user_rows)
+        movies = self.movie_embedding.weight.index_select(0, movie_rows)
+        user_biases = self.user_bias.weight.index_select(0, user_rows).squeeze(-1)
+        movie_biases = self.movie_bias.weight.index_select(0, movie_rows).squeeze(-1)
+        logit = (users * movies).sum(-1) + user_biases + movie_biases + self.global_bias
+        penalty = users.square().sum() + movies.square().sum()
+        penalty = penalty + user_biases.square().sum() + movie_biases.square().sum()
+        return torch.sigmoid(logit), penalty
 
 
 class MatrixFactorization:

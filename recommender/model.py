@@ -79,10 +79,34 @@ class SimpleRec(nn.Module):
             nn.init.zeros_(self.movie_bias.weight)
             nn.init.zeros_(self.global_bias)
 
+    @staticmethod
+    def _lookup(embedding: nn.Embedding, rows: torch.Tensor) -> torch.Tensor:
+        # index_select has a cheaper backward pass on the CPU than nn.Embedding's own.
+        found = embedding.weight.index_select(0, rows.reshape(-1))
+        return found.reshape(*rows.shape, embedding.embedding_dim)
+
     def user_vectors(self, user_rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return the embeddings and biases of ``user_rows`` (``None`` without biases)."""
-        biases = None if self.user_bias is None else self.user_bias(user_rows).squeeze(-1)
-        return self.user_embedding(user_rows), biases
+        vectors = self._lookup(self.user_embedding, user_rows)
+        if self.user_bias is None:
+            return vectors, None
+        return vectors, self._lookup(self.user_bias, user_rows).squeeze(-1)
+
+    def _movie_vectors(self, movie_rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        vectors = self._lookup(self.movie_embedding, movie_rows)
+        if self.movie_bias is None:
+            return vectors, None
+        return vectors, self._lookup(self.movie_bias, movie_rows).squeeze(-1)
+
+    def _combine(self, user_vectors, user_biases, movie_vectors, movie_biases) -> torch.Tensor:
+        user_vectors = user_vectors.expand_as(movie_vectors)
+        logit = self.head(torch.cat([user_vectors, movie_vectors], dim=-1)).squeeze(-1)
+        if movie_biases is not None:
+            logit = logit + (user_vectors * movie_vectors).sum(-1) + movie_biases
+            logit = logit + self.global_bias
+            if user_biases is not None:
+                logit = logit + user_biases
+        return torch.sigmoid(logit)
 
     def predict(
         self,
@@ -91,25 +115,19 @@ class SimpleRec(nn.Module):
         movie_rows: torch.Tensor,
     ) -> torch.Tensor:
         """Score movies for given user vectors; ``forward`` looks those up by row."""
-        movie_vectors = self.movie_embedding(movie_rows)
-        user_vectors = user_vectors.expand_as(movie_vectors)
-        logit = self.head(torch.cat([user_vectors, movie_vectors], dim=-1)).squeeze(-1)
-        if self.movie_bias is not None:
-            logit = logit + (user_vectors * movie_vectors).sum(-1)
-            logit = logit + self.movie_bias(movie_rows).squeeze(-1) + self.global_bias
-            if user_biases is not None:
-                logit = logit + user_biases
-        return torch.sigmoid(logit)
+        return self._combine(user_vectors, user_biases, *self._movie_vectors(movie_rows))
 
     def forward(self, user_rows: torch.Tensor, movie_rows: torch.Tensor) -> torch.Tensor:
-        user_vectors, user_biases = self.user_vectors(user_rows)
-        return self.predict(user_vectors, user_biases, movie_rows)
+        return self.forward_with_penalty(user_rows, movie_rows)[0]
 
-    def penalty(self, user_rows: torch.Tensor, movie_rows: torch.Tensor) -> torch.Tensor:
-        """Sum of squares of the embedding and bias rows a batch uses, for L2 regularization."""
-        total = self.user_embedding(user_rows).square().sum()
-        total = total + self.movie_embedding(movie_rows).square().sum()
-        if self.user_bias is not None:
-            total = total + self.user_bias(user_rows).square().sum()
-            total = total + self.movie_bias(movie_rows).square().sum()
-        return total
+    def forward_with_penalty(
+        self, user_rows: torch.Tensor, movie_rows: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the predictions and, for L2, the sum of squares of the rows they used."""
+        user_vectors, user_biases = self.user_vectors(user_rows)
+        movie_vectors, movie_biases = self._movie_vectors(movie_rows)
+        penalty = user_vectors.square().sum() + movie_vectors.square().sum()
+        if user_biases is not None:
+            penalty = penalty + user_biases.square().sum() + movie_biases.square().sum()
+        predictions = self._combine(user_vectors, user_biases, movie_vectors, movie_biases)
+        return predictions, penalty

@@ -183,13 +183,11 @@ def _train_epoch(
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training stopped at epoch {epoch}")
         optimizer.zero_grad()
-        predictions = model(user_rows, movie_rows)
+        predictions, penalty = model.forward_with_penalty(user_rows, movie_rows)
         if not torch.isfinite(predictions).all():
             raise TrainingError(f"the model output became non-finite at epoch {epoch}")
         data_loss = loss_function(predictions, targets)
-        loss = data_loss
-        if l2:
-            loss = loss + l2 * model.penalty(user_rows, movie_rows)
+        loss = data_loss + l2 * penalty if l2 else data_loss
         (loss / len(targets)).backward()
         optimizer.step()
         total += data_loss.item()
@@ -221,7 +219,8 @@ def fit_model(
     """Train ``model`` in place with early stopping; return (losses, validation losses, best).
 
     ``model`` needs ``forward(user_rows, movie_rows)`` with outputs in [0, 1] and
-    ``penalty(user_rows, movie_rows)``. It ends holding the parameters of the best epoch.
+    ``forward_with_penalty``, which also returns the sum of squares of the rows it used.
+    It ends holding the parameters of the best epoch.
     """
     training, validation = split_validation(dataset, train_config.validation_fraction, generator)
     if loader_factory is None:

@@ -98,10 +98,10 @@ def test_training_rejects_non_finite_ratings():
 
 
 def test_training_rejects_diverging_model(monkeypatch):
-    def diverged(self, user_rows, movie_rows):
-        return self.user_embedding(user_rows).sum(-1) * float("nan")
+    def diverged(self, user_vectors, user_biases, movie_vectors, movie_biases):
+        return movie_vectors.sum(-1) * float("nan")
 
-    monkeypatch.setattr(SimpleRec, "forward", diverged)
+    monkeypatch.setattr(SimpleRec, "_combine", diverged)
     ratings = IndexedRatings.from_frame(demo_ratings())
     with pytest.raises(TrainingError, match="non-finite at epoch 1"):
         train(ratings, SCALE, train_config=TrainConfig(epochs=2))
