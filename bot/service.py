@@ -115,9 +115,10 @@ class RecommenderService:
         self.store = store
         self.trainer = trainer
         self.ranking = ranking
-        # User ID to (ranker, revision): the served ranker has folded in the user's ratings
-        # up to that revision.
-        self._folded: dict[int, tuple[Ranker, int]] = {}
+        # User ID to revision: ``_folded_ranker`` has folded in the user's ratings up to it.
+        # Only the latest ranker's entries are kept, so old models can be freed.
+        self._folded: dict[int, int] = {}
+        self._folded_ranker: Ranker | None = None
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
         self.personal_min_ratings = personal_min_ratings
@@ -258,7 +259,10 @@ class RecommenderService:
             logger.exception("fold-in failed for user %d", user_id)
             return
         if folded:
-            self._folded[user_id] = (version.ranker, revision)
+            if self._folded_ranker is not version.ranker:
+                self._folded = {}
+                self._folded_ranker = version.ranker
+            self._folded[user_id] = revision
             logger.debug(
                 "folded in user %d (%d ratings) in %.1f ms",
                 user_id,
@@ -268,14 +272,10 @@ class RecommenderService:
 
     def _reflects(self, user_id: int, revision: int) -> bool:
         """Return true if the served ranker has folded in the user's ratings up to revision."""
-        folded = self._folded.get(user_id)
         current = self.trainer.current
-        return (
-            folded is not None
-            and current is not None
-            and folded[0] is current.ranker
-            and folded[1] >= revision
-        )
+        if current is None or current.ranker is not self._folded_ranker:
+            return False
+        return self._folded.get(user_id, 0) >= revision
 
     async def training_pending(self, user_id: int) -> bool:
         """Return true if the served model lacks the user's latest rating and a training runs."""
