@@ -230,6 +230,8 @@ def fit_model(
     optimizer = _optimizer(model, train_config)
     losses: list[float] = []
     validation_losses: list[float] = []
+    # NOTE: after a warm start the starting model often has the best validation loss, so
+    # the retrain keeps it and the rows of users who rated since stay as they were.
     best_loss = math.inf if validation is None else _mean_loss(model, validation)
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
 
