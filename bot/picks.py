@@ -39,8 +39,7 @@ def _movie_vectors(ranker: Ranker) -> tuple[dict[int, int], torch.Tensor] | None
     embedding = getattr(getattr(trained, "model", None), "movie_embedding", None)
     if trained is None or embedding is None:
         return None
-    rows = {movie_id: row for row, movie_id in enumerate(trained.movie_ids)}
-    return rows, embedding.weight.detach()
+    return ranker.movie_rows, embedding.weight.detach()
 
 
 def closest_movie(ranker: Ranker, movie_id: int, candidates: Sequence[int]) -> int | None:

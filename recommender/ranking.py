@@ -11,6 +11,7 @@ favours movies that many users rated, which is what held-out ratings mostly are.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,11 @@ class Ranker:
             popularity=popularity_prior(ratings),
             config=config,
         )
+
+    @functools.cached_property
+    def movie_rows(self) -> dict[int, int]:
+        """Map each movie the model has a row for to that row, built on first use."""
+        return {int(movie): row for row, movie in enumerate(self._movie_index)}
 
     def without_model(self) -> Ranker:
         """Return a ranker with the same fallback, prior and settings but no model."""

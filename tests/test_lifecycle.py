@@ -124,6 +124,8 @@ async def test_failed_training_keeps_old_model_and_reports(make_settings, caplog
     # The old model serves the new rating through fold-in, so the picks are not stale.
     assert "Still learning" not in reply
     assert reply.startswith("Your top picks")
+    user_id = harness.service.store.user_for_telegram(555)
+    assert not await harness.service.wait_for_model(user_id)
     assert harness.service.trainer.current is served
 
     status = await harness.reply("/status")
