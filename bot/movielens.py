@@ -35,6 +35,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MOVIE_COLUMNS = ["movieId", "title", "genres"]
+# SQLite integers have 64 bits.
+MAX_ID = 2**63 - 1
 RATING_COLUMNS = ["userId", "movieId", "rating", "timestamp"]
 LINK_COLUMNS = ["movieId", "imdbId", "tmdbId"]
 MAX_LISTED_ERRORS = 20
@@ -94,8 +96,15 @@ def _rows(
     path: Path, columns: list[str], progress: Progress | None
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, fields) of a CSV file after checking its header."""
-    with path.open(newline="", encoding="utf-8") as file:
-        total = sum(1 for _ in file) - 1
+    # utf-8-sig accepts the byte order mark that spreadsheet programs write.
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        try:
+            total = sum(1 for _ in file) - 1
+        except UnicodeDecodeError as error:
+            raise MovieLensImportError(
+                f"{path.name} is not UTF-8 text ({error.reason} at byte {error.start}): "
+                "convert it to UTF-8"
+            ) from None
         file.seek(0)
         reader = csv.reader(file)
         header = next(reader, None)
@@ -114,8 +123,8 @@ def _rows(
 
 
 def _positive_int(text: str, what: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{what} must be a positive whole number, got {text!r}")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(f"{what} must be a whole number from 1 to {MAX_ID}, got {text!r}")
     return int(text)
 
 
@@ -130,6 +139,9 @@ def _read_movies(path: Path, data: MovieLensData, errors: _Errors) -> None:
             errors.add(path.name, line, str(error))
             continue
         title = fields[1].strip()
+        if not title.isprintable():
+            errors.add(path.name, line, f"movie {movie_id} has control characters in its title")
+            continue
         if not title:
             errors.add(path.name, line, f"movie {movie_id} has an empty title")
         elif movie_id in data.movies:
@@ -167,7 +179,7 @@ def _parse_rating(fields: list[str], data: MovieLensData) -> tuple[int, int, flo
     except ValueError:
         raise ValueError(f"rating must be a number, got {fields[2]!r}") from None
     MOVIELENS_SCALE.check(rating)
-    if not fields[3].isdigit():
+    if not (fields[3].isascii() and fields[3].isdigit()) or int(fields[3]) > MAX_ID:
         raise ValueError(f"timestamp must be whole seconds since 1970, got {fields[3]!r}")
     if movie_id not in data.movies:
         raise ValueError(f"unknown movie {movie_id}: not in movies.csv")

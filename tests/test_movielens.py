@@ -80,7 +80,7 @@ def test_second_import_changes_nothing(store, folder):
     ("rating_line", "reason"),
     [
         ("1,2", "ratings.csv line 1202: expected 4 fields, got 2"),
-        ("x,2,4.0,100", "ratings.csv line 1202: userId must be a positive whole number"),
+        ("x,2,4.0,100", "ratings.csv line 1202: userId must be a whole number from 1"),
         ("1,999,4.0,100", "ratings.csv line 1202: unknown movie 999"),
         ("1,2,5.5,100", "ratings.csv line 1202: rating 5.5 is outside the scale 0.5 to 5"),
         ("1,2,4.2,100", "ratings.csv line 1202: rating 4.2 is not a multiple of 0.5"),
@@ -117,7 +117,9 @@ def test_duplicate_pair_is_reported_with_both_lines(store, tmp_path):
     ("movie_line", "reason"),
     [
         ('5,"Again",Drama', "movies.csv line 112: duplicate movieId 5"),
-        ("0,Zero,Drama", "movies.csv line 112: movieId must be a positive whole number"),
+        ("0,Zero,Drama", "movies.csv line 112: movieId must be a whole number from 1"),
+        ("99999999999999999999,Huge,Drama", "movies.csv line 112: movieId must be a whole"),
+        ('202,"Nul\x00title",Drama', "movies.csv line 112: movie 202 has control characters"),
         ('200,"",Drama', "movies.csv line 112: movie 200 has an empty title"),
         ("201,Short", "movies.csv line 112: expected 3 fields, got 2"),
     ],
@@ -198,3 +200,20 @@ async def test_bot_serves_imported_catalogue(make_settings, folder):
     assert "(predicted " in lines[0]
     assert "from 0.5 to 5" in await harness.reply("/help", user_id=555)
     await stop_harness(harness)
+
+
+def test_byte_order_mark_is_accepted(store, tmp_path):
+    folder = write_movielens(tmp_path / "ml", movies=20)
+    movies = folder / "movies.csv"
+    movies.write_bytes(b"\xef\xbb\xbf" + movies.read_bytes())
+    import_movielens(store, folder)
+    assert len(store.movie_titles()) == 20
+
+
+def test_non_utf8_file_is_reported(store, tmp_path):
+    folder = write_movielens(tmp_path / "ml", movies=20)
+    movies = folder / "movies.csv"
+    movies.write_bytes(movies.read_bytes() + "21,Caf\xe9 (1995),Drama\n".encode("latin-1"))
+    with pytest.raises(MovieLensImportError, match=r"movies\.csv is not UTF-8 text"):
+        import_movielens(store, folder)
+    assert store.movie_titles()[101] == "Demo movie 101"
