@@ -16,8 +16,9 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["HEARTBEAT_NAME", "Heartbeat", "check_health", "main"]
@@ -32,7 +33,7 @@ class HealthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     data_dir: Path = Path("data")
-    bot_mode: str = "polling"
+    bot_mode: Literal["polling", "webhook"] = "polling"
     webhook_listen: str | None = None
     webhook_port: int | None = None
     health_max_age_seconds: float = Field(60.0, gt=0)
@@ -62,9 +63,11 @@ def _check_heartbeat(settings: HealthSettings) -> tuple[bool, str]:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return False, f"unhealthy: no heartbeat file {path} yet"
+    if age < -settings.health_max_age_seconds:
+        return False, f"unhealthy: heartbeat file {path} is dated {-age:.0f} s in the future"
     if age > settings.health_max_age_seconds:
         return False, f"unhealthy: last poll for updates {age:.0f} s ago"
-    return True, f"healthy: last poll for updates {age:.1f} s ago"
+    return True, f"healthy: last poll for updates {max(age, 0.0):.1f} s ago"
 
 
 def _check_webhook(settings: HealthSettings) -> tuple[bool, str]:
@@ -75,7 +78,7 @@ def _check_webhook(settings: HealthSettings) -> tuple[bool, str]:
     try:
         with socket.create_connection((host, settings.webhook_port), timeout=2):
             pass
-    except OSError as error:
+    except (OSError, UnicodeError) as error:
         return False, f"unhealthy: webhook server {host}:{settings.webhook_port}: {error}"
     return True, f"healthy: webhook server {host}:{settings.webhook_port} accepts connections"
 
@@ -89,6 +92,16 @@ def check_health(settings: HealthSettings) -> tuple[bool, str]:
 
 def main() -> int:
     """Print the result of the check; return 0 when healthy, 1 otherwise."""
-    healthy, message = check_health(HealthSettings())
+    try:
+        settings = HealthSettings()
+    except ValidationError as error:
+        for problem in error.errors(include_input=False):
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            print(f"unhealthy: invalid setting {name}: {problem['msg']}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as error:
+        print(f"unhealthy: cannot read .env: {error.reason}", file=sys.stderr)
+        return 1
+    healthy, message = check_health(settings)
     print(message, file=sys.stdout if healthy else sys.stderr)
     return 0 if healthy else 1

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bot import health
 from bot.health import HEARTBEAT_NAME, HealthSettings, Heartbeat, check_health
 
 
@@ -56,3 +57,24 @@ def test_webhook_health_connects_to_port(tmp_path, listen):
     healthy, message = check_health(settings(tmp_path, **values))
     assert not healthy
     assert f"127.0.0.1:{port}" in message
+
+
+def test_invalid_setting_is_one_line_per_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOT_MODE", "nonsense")
+    monkeypatch.setenv("HEALTH_MAX_AGE_SECONDS", "abc")
+    assert health.main() == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("unhealthy: invalid setting BOT_MODE:")
+    assert lines[1].startswith("unhealthy: invalid setting HEALTH_MAX_AGE_SECONDS:")
+    assert len(lines) == 2
+
+
+def test_heartbeat_from_the_future_is_unhealthy(monkeypatch, tmp_path, capsys):
+    heartbeat = tmp_path / health.HEARTBEAT_NAME
+    heartbeat.write_text("0\n")
+    future = time.time() + 3600
+    os.utime(heartbeat, (future, future))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert health.main() == 1
+    assert "in the future" in capsys.readouterr().err
