@@ -93,6 +93,9 @@ def _from_state(state: dict[str, Any]) -> Checkpoint:
     model_config = ModelConfig(**state["model_config"])
     train_config = TrainConfig(**state["train_config"])
     weights = state["state_dict"]
+    for name, tensor in weights.items():
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"checkpoint weight {name} has NaN or infinite values")
     user_rows = weights["user_embedding.weight"].shape[0]
     movie_rows = weights["movie_embedding.weight"].shape[0]
     user_ids = _check_ids("user IDs", state["user_ids"], user_rows)

@@ -126,3 +126,10 @@ def test_unknown_setting_is_rejected(saved):
     settings = {"embedding_dim": 4, "hidden_dim": 4, "attention_heads": 2}
     with pytest.raises(checkpoint.CheckpointError, match="attention_heads"):
         checkpoint.loads(rewritten(saved, model_config=settings))
+
+
+def test_non_finite_weights_are_rejected(saved):
+    weights = {name: tensor.clone() for name, tensor in saved.trained.model.state_dict().items()}
+    weights["movie_embedding.weight"][0, 0] = float("nan")
+    with pytest.raises(checkpoint.CheckpointError, match="NaN or infinite"):
+        checkpoint.loads(rewritten(saved, state_dict=weights))
