@@ -123,7 +123,17 @@ def run_bot(application: Application, settings: Settings) -> int:
 
     application.error_handlers = {PollingErrors(): True, **application.error_handlers}
     if settings.bot_mode == "webhook":
-        _run_webhook(application, settings)
+        try:
+            _run_webhook(application, settings)
+        except OSError as error:
+            # Raised when the port is taken or the listen address does not resolve.
+            print(
+                f"error: cannot serve the webhook on {settings.webhook_listen}:"
+                f"{settings.webhook_port}: {error}. Check WEBHOOK_LISTEN and WEBHOOK_PORT.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
         return 0
     logger.info("polling for updates")
     application.run_polling(

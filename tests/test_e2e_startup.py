@@ -173,3 +173,21 @@ def test_health_without_bot_exits_1(tmp_path):
     health = run_health(environment, tmp_path)
     assert health.returncode == 1
     assert "no heartbeat file" in health.stderr
+
+
+def test_webhook_port_in_use_exits_with_one_line(api, start_bot):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = start_bot(
+            BOT_MODE="webhook",
+            WEBHOOK_URL="https://bot.example.org/hook",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET_TOKEN=WEBHOOK_SECRET,
+        )
+        assert bot.wait(90) == 1
+    output = bot.output()
+    assert f"error: cannot serve the webhook on 127.0.0.1:{port}" in output
+    assert "Traceback" not in output
