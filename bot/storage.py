@@ -382,23 +382,23 @@ class Store(UserDataQueries):
         return int(row[0] or 0)
 
     def snapshot(self) -> RatingsSnapshot:
-        """Read every rating, the catalogue and the revision in one read transaction."""
-        with self._lock:
-            self._connection.execute("BEGIN")
-            try:
-                ratings = pd.read_sql_query(
-                    "SELECT user_id, movie_id, rating FROM ratings", self._connection
-                )
-                movie_rows = self._connection.execute(
-                    "SELECT movie_id FROM movies ORDER BY movie_id"
-                ).fetchall()
-                revision = int(
-                    self._connection.execute(
-                        "SELECT value FROM meta WHERE key = 'revision'"
-                    ).fetchone()[0]
-                )
-            finally:
-                self._connection.execute("COMMIT")
+        """Read every rating, the catalogue and the revision in one read transaction.
+
+        The read uses a connection of its own: on 100,000 ratings it takes about 100 ms, and
+        holding the shared connection's lock that long would delay every command's reads.
+        WAL mode lets it read while the shared connection writes.
+        """
+        reader = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            ratings = pd.read_sql_query("SELECT user_id, movie_id, rating FROM ratings", reader)
+            movie_rows = reader.execute("SELECT movie_id FROM movies ORDER BY movie_id").fetchall()
+            revision = int(
+                reader.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0]
+            )
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
         return RatingsSnapshot(
             ratings=ratings,
             revision=revision,
