@@ -119,6 +119,9 @@ class RecommenderService:
         # Only the latest ranker's entries are kept, so old models can be freed.
         self._folded: dict[int, int] = {}
         self._folded_ranker: Ranker | None = None
+        # One fold-in at a time: each costs CPU in the order of 20 ms, so under a burst of
+        # ratings they would pile up and starve replies. A skipped user waits for the retrain.
+        self._fold_in_busy = asyncio.Lock()
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
         self.personal_min_ratings = personal_min_ratings
@@ -250,14 +253,18 @@ class RecommenderService:
         version = self.trainer.current
         if version is None:
             return
-        ratings = await asyncio.to_thread(self.store.user_ratings, user_id)
-        started = time.perf_counter()
-        try:
-            folded = await asyncio.to_thread(version.ranker.fold_in, user_id, ratings)
-        except Exception:
-            # The rating is committed and the retrain will learn it: log and carry on.
-            logger.exception("fold-in failed for user %d", user_id)
+        if self._fold_in_busy.locked():
+            logger.debug("fold-in of user %d skipped: another fold-in is running", user_id)
             return
+        async with self._fold_in_busy:
+            ratings = await asyncio.to_thread(self.store.user_ratings, user_id)
+            started = time.perf_counter()
+            try:
+                folded = await asyncio.to_thread(version.ranker.fold_in, user_id, ratings)
+            except Exception:
+                # The rating is committed and the retrain will learn it: log and carry on.
+                logger.exception("fold-in failed for user %d", user_id)
+                return
         if folded:
             if self._folded_ranker is not version.ranker:
                 self._folded = {}
