@@ -43,7 +43,23 @@ def _retry_after(payload: bytes) -> float | None:
         return None
 
 
-class RetryingRequest(BaseRequest):
+class _WrappedRequest(BaseRequest):
+    """A ``BaseRequest`` that delegates its timeouts and lifecycle to ``inner``."""
+
+    inner: BaseRequest
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+
+class RetryingRequest(_WrappedRequest):
     """Wrap another ``BaseRequest`` and retry failed requests with backoff."""
 
     def __init__(
@@ -60,16 +76,6 @@ class RetryingRequest(BaseRequest):
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_retry_after = max_retry_after
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     def backoff(self, attempt: int) -> float:
         """Return the pause in seconds before retry ``attempt`` (1 for the first)."""
@@ -131,22 +137,12 @@ class RetryingRequest(BaseRequest):
         return None
 
 
-class HeartbeatRequest(BaseRequest):
+class HeartbeatRequest(_WrappedRequest):
     """Wrap the ``getUpdates`` transport and beat the heartbeat after each success."""
 
     def __init__(self, inner: BaseRequest, heartbeat: Heartbeat) -> None:
         self.inner = inner
         self.heartbeat = heartbeat
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any

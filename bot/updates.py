@@ -21,6 +21,13 @@ def command_entities(text: str) -> list[dict[str, Any]]:
     return [{"type": "bot_command", "offset": 0, "length": utf16_length}]
 
 
+def _sender(user_id: int, first_name: str, language_code: str | None) -> dict[str, Any]:
+    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code is not None:
+        sender["language_code"] = language_code
+    return sender
+
+
 def message_update(
     text: str,
     *,
@@ -33,9 +40,7 @@ def message_update(
 ) -> dict[str, Any]:
     """Build the JSON of a text message from a user, as ``getUpdates`` returns it."""
     update_id = next(_update_ids) if update_id is None else update_id
-    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-    if language_code is not None:
-        sender["language_code"] = language_code
+    sender = _sender(user_id, first_name, language_code)
     chat: dict[str, Any] = {"id": user_id if chat_id is None else chat_id, "type": chat_type}
     if chat_type == "private":
         chat["first_name"] = first_name
@@ -65,9 +70,7 @@ def callback_query_update(
 ) -> dict[str, Any]:
     """Build the JSON of a press on an inline button of ``message``, a bot's message."""
     update_id = next(_update_ids) if update_id is None else update_id
-    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-    if language_code is not None:
-        sender["language_code"] = language_code
+    sender = _sender(user_id, first_name, language_code)
     query = {
         "id": str(update_id),
         "from": sender,

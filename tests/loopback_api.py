@@ -22,19 +22,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.transport import BOT_USER
 from bot.updates import message_update
 
 __all__ = ["ApiCall", "Fault", "LoopbackBotApi"]
 
-BOT_USER = {
-    "id": 1000,
-    "is_bot": True,
-    "first_name": "Movie Recommender",
-    "username": "MovieRecommenderBot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
