@@ -66,7 +66,7 @@ def test_rmse(trained: TrainResult, training: pd.DataFrame, test: pd.DataFrame) 
 
 
 def per_sample_loader(dataset: RecDataset, generator: torch.Generator) -> DataLoader:
-    """The textbook path: one sample per ``__getitem__``, collated into batches of 64."""
+    """Build the textbook loader: one sample per ``__getitem__``, collated in batches of 64."""
     return DataLoader(dataset, batch_size=64, shuffle=True, generator=generator)
 
 

@@ -1,4 +1,4 @@
-"""What a reply can show about a movie beyond its title: genres and a link to its page."""
+"""Movie details that replies show beside the title: genres and a link to its page."""
 
 from __future__ import annotations
 

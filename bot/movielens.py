@@ -60,7 +60,7 @@ class MovieLensData:
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import changed; ``changed`` is false when the same files were imported."""
+    """Counts of an import's changes. ``changed`` is false after a repeated import."""
 
     changed: bool
     movies: int

@@ -1,7 +1,7 @@
 """The service the handlers call: register, rate and recommend, with no Telegram types.
 
-Store calls run in worker threads (``asyncio.to_thread``) so that a commit never blocks
-the event loop.
+While the bot runs, store calls go through worker threads (``asyncio.to_thread``), so a
+commit does not block the event loop. The catalogue is read once, when the service is built.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Every write runs in its own ``BEGIN IMMEDIATE`` transaction and returns only after the
 commit. Each rating write bumps a store-wide ``revision`` in the same transaction, so a
-trained model can say exactly which ratings it has seen. The connection is shared between
-the event loop's worker threads and guarded by a lock.
+trained model records exactly which ratings it has seen. The connection is shared between
+the event loop's worker threads and guarded by a lock. ``snapshot()`` reads on a
+connection of its own.
 """
 
 from __future__ import annotations

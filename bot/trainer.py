@@ -1,8 +1,8 @@
 """Background retraining: one training at a time, coalesced requests, atomic model swap.
 
-``Trainer.request()`` marks the model stale. After a debounce (more ratings may follow,
-but never past the maximum staleness) a single asyncio task takes a snapshot of the
-store, trains on it in a worker (see ``bot.workers``) and then replaces
+``Trainer.request()`` marks the model stale. After a debounce, because more ratings may
+follow, but never past the maximum staleness, a single asyncio task takes a snapshot of
+the store and trains on it in a worker (see ``bot.workers``). It then replaces
 ``Trainer.current`` in one assignment, so a request gets the old model or the new one and
 never a half-built one. Requests that arrive while a training runs cause exactly one more
 training afterwards, which reads the newest snapshot. Each new model is saved as a

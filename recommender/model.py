@@ -1,8 +1,8 @@
 """SimpleRec: user and movie embeddings, concatenated, through Linear layers to a sigmoid.
 
 With a hidden layer, SimpleRec also adds a user bias, a movie bias and the dot product of
-the two embeddings to the output logit, as in neural matrix factorization: the dot product
-carries most of the accuracy on real ratings, and the hidden layer learns what it misses.
+the two embeddings to the output logit, as in neural matrix factorization. The dot product
+scores how well user and movie match, and the hidden layer can learn what it misses.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ PRIOR_WEIGHT = 0.4
 
 @dataclass(frozen=True)
 class RankingConfig:
-    """How a ``Ranker`` scores: the popularity prior's weight and the fold-in settings."""
+    """Scoring settings of a ``Ranker``: the popularity prior's weight and fold-in."""
 
     prior_weight: float = PRIOR_WEIGHT
     fold_in: FoldInConfig = FoldInConfig()

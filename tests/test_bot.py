@@ -378,3 +378,16 @@ async def test_blocked_user_is_not_retried(bot, caplog):
     assert len(sent) == 1
     assert "cannot be reached" in caplog.text
     assert "error while handling update" not in caplog.text
+
+
+async def test_fold_in_skipped_while_another_runs(bot):
+    await bot.send("/rate 104 5", user_id=555)
+    await bot.settle()
+    user_id = bot.service.store.user_for_telegram(555)
+    written = await bot.service.rate(user_id, 103, 1.0)
+    async with bot.service._fold_in_busy:
+        await bot.service.fold_in(user_id, written.revision + 1)
+    assert not bot.service._reflects(user_id, written.revision + 1)
+    await bot.service.fold_in(user_id, written.revision + 1)
+    assert bot.service._reflects(user_id, written.revision + 1)
+    await bot.settle()
