@@ -14,6 +14,7 @@ from torch import nn
 
 from recommender.data import IndexedRatings, RatingScale
 from recommender.dataset import RecDataset
+from recommender.model import decay_rows
 from recommender.training import TrainConfig, fit_model
 
 __all__ = ["BiasBaseline", "GlobalMean", "MatrixFactorization", "Popularity"]
@@ -105,20 +106,20 @@ class DotProductModel(nn.Module):
         nn.init.zeros_(self.user_bias.weight)
         nn.init.zeros_(self.movie_bias.weight)
 
-    def forward(self, user_rows: torch.Tensor, movie_rows: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_penalty(user_rows, movie_rows)[0]
-
-    def forward_with_penalty(
-        self, user_rows: torch.Tensor, movie_rows: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        users = self.user_embedding.weight.index_select(0, user_rows)
-        movies = self.movie_embedding.weight.index_select(0, movie_rows)
-        user_biases = self.user_bias.weight.index_select(0, user_rows).squeeze(-1)
-        movie_biases = self.movie_bias.weight.index_select(0, movie_rows).squeeze(-1)
-        logit = (users * movies).sum(-1) + user_biases + movie_biases + self.global_bias
-        penalty = users.square().sum() + movies.square().sum()
-        penalty = penalty + user_biases.square().sum() + movie_biases.square().sum()
-        return torch.sigmoid(logit), penalty
+    def forward(
+        self, user_rows: torch.Tensor, movie_rows: torch.Tensor, decay: float = 0.0
+    ) -> torch.Tensor:
+        users, movies, user_biases, movie_biases = (
+            decay_rows(table.weight.index_select(0, rows), decay)
+            for table, rows in (
+                (self.user_embedding, user_rows),
+                (self.movie_embedding, movie_rows),
+                (self.user_bias, user_rows),
+                (self.movie_bias, movie_rows),
+            )
+        )
+        logit = (users * movies).sum(-1) + user_biases.squeeze(-1) + movie_biases.squeeze(-1)
+        return torch.sigmoid(logit + self.global_bias)
 
 
 class MatrixFactorization:

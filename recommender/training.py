@@ -51,7 +51,7 @@ class TrainConfig:
 
     epochs: int = 60
     learning_rate: float = 0.02
-    batch_size: int = 4096
+    batch_size: int = 8192
     l2: float = 0.0125
     head_weight_decay: float = 1.0
     weight_decay: float = 0.0
@@ -183,12 +183,12 @@ def _train_epoch(
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training stopped at epoch {epoch}")
         optimizer.zero_grad()
-        predictions, penalty = model.forward_with_penalty(user_rows, movie_rows)
+        # The gradient of l2 times the rows' sum of squares, averaged over the batch.
+        predictions = model(user_rows, movie_rows, decay=2 * l2 / len(targets))
         if not torch.isfinite(predictions).all():
             raise TrainingError(f"the model output became non-finite at epoch {epoch}")
         data_loss = loss_function(predictions, targets)
-        loss = data_loss + l2 * penalty if l2 else data_loss
-        (loss / len(targets)).backward()
+        (data_loss / len(targets)).backward()
         optimizer.step()
         total += data_loss.item()
         count += len(targets)
@@ -203,7 +203,9 @@ def _optimizer(model: nn.Module, train_config: TrainConfig) -> torch.optim.Adam:
     groups = [{"params": other, "weight_decay": train_config.weight_decay}]
     if head:
         groups.append({"params": head, "weight_decay": train_config.head_weight_decay})
-    return torch.optim.Adam(groups, lr=train_config.learning_rate)
+    # The fused kernel updates each parameter in one pass; on the CPU it takes about a
+    # fifth off each step, which over the full embedding tables dominates small batches.
+    return torch.optim.Adam(groups, lr=train_config.learning_rate, fused=True)
 
 
 def fit_model(
@@ -218,8 +220,8 @@ def fit_model(
 ) -> tuple[list[float], list[float], int]:
     """Train ``model`` in place with early stopping; return (losses, validation losses, best).
 
-    ``model`` needs ``forward(user_rows, movie_rows)`` with outputs in [0, 1] and
-    ``forward_with_penalty``, which also returns the sum of squares of the rows it used.
+    ``model`` needs ``forward(user_rows, movie_rows, decay)`` with outputs in [0, 1], where
+    ``decay`` adds that multiple of each embedding and bias row it looks up to its gradient.
     It ends holding the parameters of the best epoch.
     """
     training, validation = split_validation(dataset, train_config.validation_fraction, generator)

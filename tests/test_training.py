@@ -172,3 +172,37 @@ def test_ranker_survives_pickling():
     ranker = Ranker(result, {101: 0.9}, scale=SCALE)
     copy = pickle.loads(pickle.dumps(ranker))
     assert copy.score(1, [101, 102]) == ranker.score(1, [101, 102])
+
+
+@pytest.mark.parametrize("hidden_dim", [0, 8])
+def test_decay_gives_the_gradient_of_the_squared_rows(hidden_dim):
+    torch.manual_seed(0)
+    model = SimpleRec(3, 4, ModelConfig(embedding_dim=5, hidden_dim=hidden_dim))
+    users = torch.tensor([0, 1, 1, 2, 0])
+    movies = torch.tensor([3, 0, 2, 2, 1])
+    l2 = 0.3
+
+    model(users, movies, decay=2 * l2).sum().backward()
+    decayed = [parameter.grad.clone() for parameter in model.parameters()]
+    model.zero_grad()
+
+    predictions = model(users, movies)
+    squares = sum(
+        table.weight.index_select(0, rows).square().sum()
+        for table, rows in (
+            (model.user_embedding, users),
+            (model.movie_embedding, movies),
+            (model.user_bias, users),
+            (model.movie_bias, movies),
+        )
+        if table is not None
+    )
+    (predictions.sum() + l2 * squares).backward()
+    for found, expected in zip(decayed, [p.grad for p in model.parameters()], strict=True):
+        torch.testing.assert_close(found, expected)
+
+
+def test_decay_leaves_the_output_unchanged():
+    model = SimpleRec(3, 4, ModelConfig(embedding_dim=5))
+    users, movies = torch.tensor([0, 2]), torch.tensor([1, 3])
+    torch.testing.assert_close(model(users, movies, decay=0.5), model(users, movies))
