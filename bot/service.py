@@ -7,6 +7,7 @@ commit does not block the event loop. The catalogue is read once, when the servi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from bot.export import ratings_csv
 from bot.picks import blend_group_scores, closest_movie
 from bot.storage import RatingRecord, RatingWrite, Store
-from bot.trainer import Trainer
+from bot.trainer import ModelVersion, Trainer
 from recommender.data import RatingScale
 from recommender.ranking import RATING_ONLY, Ranker, RankingConfig
 
@@ -119,9 +120,14 @@ class RecommenderService:
         # Only the latest ranker's entries are kept, so old models can be freed.
         self._folded: dict[int, int] = {}
         self._folded_ranker: Ranker | None = None
-        # One fold-in at a time: each costs CPU in the order of 20 ms, so under a burst of
-        # ratings they would pile up and starve replies. A skipped user waits for the retrain.
-        self._fold_in_busy = asyncio.Lock()
+        # Users whose ratings changed, with the revision to fold in. One task folds them in
+        # batches: a fold-in costs about 20 ms of CPU, for one user or for a few hundred, so
+        # a burst of ratings costs a few batches instead of one fold-in per rating.
+        self._fold_queue: dict[int, int] = {}
+        self._fold_batch: dict[int, int] = {}
+        self._fold_task: asyncio.Task[None] | None = None
+        self._fold_done = asyncio.Condition()
+        trainer.on_new_model = self._refold_after_swap
         self.recommend_limit = recommend_limit
         self.wait_seconds = wait_seconds
         self.personal_min_ratings = personal_min_ratings
@@ -143,6 +149,11 @@ class RecommenderService:
         await self.trainer.start()
 
     async def close(self, timeout: float) -> None:
+        self._fold_queue.clear()
+        if self._fold_task is not None:
+            # The batch in progress takes milliseconds; the queued ones would be lost anyway.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._fold_task), timeout)
         await self.trainer.close(timeout)
         self.store.close()
 
@@ -160,7 +171,7 @@ class RecommenderService:
         written = await asyncio.to_thread(self.store.set_rating, user_id, movie_id, rating)
         logger.debug("user %d rated movie %d (revision %d)", user_id, movie_id, written.revision)
         self.trainer.request()
-        await self.fold_in(user_id, written.revision)
+        self.request_fold_in(user_id, written.revision)
         return written
 
     def title_example(self) -> str:
@@ -218,6 +229,7 @@ class RecommenderService:
         if deleted:
             logger.debug("user %d removed the rating of movie %d", user_id, movie_id)
             self.trainer.request()
+            await self._refold(user_id)
         return deleted
 
     async def mark_unseen(self, user_id: int, movie_id: int) -> None:
@@ -225,6 +237,7 @@ class RecommenderService:
         self.check_movie(movie_id)
         if await asyncio.to_thread(self.store.mark_unseen, user_id, movie_id):
             self.trainer.request()
+            await self._refold(user_id)
 
     async def movies_to_rate(self, user_id: int, limit: int) -> list[tuple[int, str]]:
         """List (movie ID, title) of popular movies the user has not rated or skipped."""
@@ -248,51 +261,116 @@ class RecommenderService:
             self.trainer.request()
         return forgotten
 
+    def request_fold_in(self, user_id: int, revision: int) -> None:
+        """Queue a fold-in of the user's ratings up to ``revision`` into the served model."""
+        if self.trainer.current is None:
+            return
+        self._fold_queue[user_id] = max(revision, self._fold_queue.get(user_id, 0))
+        if self._fold_task is None or self._fold_task.done():
+            loop = asyncio.get_running_loop()
+            self._fold_task = loop.create_task(self._fold_in_queued(), name="fold-in")
+
     async def fold_in(self, user_id: int, revision: int) -> None:
-        """Fit the user's embedding to their ratings in the served model, until a retrain."""
-        version = self.trainer.current
-        if version is None:
-            return
-        if self._fold_in_busy.locked():
-            logger.debug("fold-in of user %d skipped: another fold-in is running", user_id)
-            return
-        async with self._fold_in_busy:
-            ratings = await asyncio.to_thread(self.store.user_ratings, user_id)
+        """Fold in the user's ratings up to ``revision`` and wait until that is done."""
+        self.request_fold_in(user_id, revision)
+        await self._wait_fold_in(user_id, math.inf)
+
+    async def _refold(self, user_id: int) -> None:
+        """Queue a fold-in after a rating was deleted, so the served model forgets it."""
+        self.request_fold_in(user_id, await asyncio.to_thread(self.store.user_revision, user_id))
+
+    def _refold_after_swap(self, version: ModelVersion) -> None:
+        """Queue again the users a new model lacks: it learned up to its own revision only."""
+        for user_id, revision in self._folded.items():
+            if revision > version.revision:
+                self.request_fold_in(user_id, revision)
+        self._folded = {}
+        self._folded_ranker = version.ranker
+
+    async def _fold_in_queued(self) -> None:
+        """Fold in the queued users, one batch at a time, until the queue is empty."""
+        while self._fold_queue:
+            self._fold_batch, self._fold_queue = self._fold_queue, {}
+            batch = self._fold_batch
+            version = self.trainer.current
             started = time.perf_counter()
             try:
-                folded = await asyncio.to_thread(version.ranker.fold_in, user_id, ratings)
+                ratings = await asyncio.to_thread(self.store.users_ratings, list(batch))
+                folded = await asyncio.to_thread(version.ranker.fold_in_many, ratings)
             except Exception:
-                # The rating is committed and the retrain will learn it: log and carry on.
-                logger.exception("fold-in failed for user %d", user_id)
-                return
-        if folded:
-            if self._folded_ranker is not version.ranker:
-                self._folded = {}
-                self._folded_ranker = version.ranker
-            self._folded[user_id] = revision
+                # The ratings are committed and the retrain will learn them: log, carry on.
+                logger.exception("fold-in failed for %d users", len(batch))
+                folded = set()
+            current = self.trainer.current
+            if current is version:
+                if self._folded_ranker is not version.ranker:
+                    self._folded = {}
+                    self._folded_ranker = version.ranker
+                for user_id in folded:
+                    self._folded[user_id] = batch[user_id]
+            else:
+                # A new model arrived meanwhile: fold in again whoever it lacks.
+                for user_id, revision in batch.items():
+                    if revision > current.revision:
+                        self.request_fold_in(user_id, revision)
+            self._fold_batch = {}
             logger.debug(
-                "folded in user %d (%d ratings) in %.1f ms",
-                user_id,
-                len(ratings),
+                "folded in %d of %d users in %.1f ms",
+                len(folded),
+                len(batch),
                 1000 * (time.perf_counter() - started),
             )
+            async with self._fold_done:
+                self._fold_done.notify_all()
+
+    def _fold_in_waiting(self, user_id: int) -> bool:
+        return user_id in self._fold_queue or user_id in self._fold_batch
+
+    async def _wait_fold_in(self, user_id: int, timeout: float) -> None:
+        """Wait until no fold-in of the user is queued or running, at most ``timeout`` s."""
+        try:
+            async with self._fold_done:
+                await asyncio.wait_for(
+                    self._fold_done.wait_for(lambda: not self._fold_in_waiting(user_id)),
+                    None if math.isinf(timeout) else timeout,
+                )
+        except TimeoutError:
+            pass
 
     def _reflects(self, user_id: int, revision: int) -> bool:
-        """Return true if the served ranker has folded in the user's ratings up to revision."""
+        """Return true if the served ranker has the user's ratings up to ``revision``.
+
+        A model trained on that revision has them: a retrain folds in every user who
+        rated since the model before it. Otherwise a fold-in into this ranker must have.
+        """
         current = self.trainer.current
-        if current is None or current.ranker is not self._folded_ranker:
+        if current is None:
             return False
-        return self._folded.get(user_id, 0) >= revision
+        if current.revision >= revision:
+            return True
+        return current.ranker is self._folded_ranker and self._folded.get(user_id, 0) >= revision
 
     async def training_pending(self, user_id: int) -> bool:
-        """Return true if the served model lacks the user's latest rating and a training runs."""
+        """Return true if the served model lacks the user's latest rating and will get it."""
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        return not self._reflects(user_id, revision) and self.trainer.is_pending(revision)
+        if self._reflects(user_id, revision):
+            return False
+        return self._fold_in_waiting(user_id) or self.trainer.is_pending(revision)
 
     async def wait_for_model(self, user_id: int) -> bool:
-        """Wait up to ``wait_seconds`` for a model that learned the user's latest rating."""
+        """Wait up to ``wait_seconds`` for a model that has the user's latest rating.
+
+        A queued fold-in usually brings it within milliseconds; without one (no model yet,
+        or only movies the model has no rows for) the wait is for a training.
+        """
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        return await self.trainer.wait_for(revision, self.wait_seconds)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_seconds
+        if self._fold_in_waiting(user_id):
+            await self._wait_fold_in(user_id, self.wait_seconds)
+        if self._reflects(user_id, revision):
+            return True
+        return await self.trainer.wait_for(revision, max(0.0, deadline - loop.time()))
 
     def _ranker(self) -> Ranker:
         current = self.trainer.current

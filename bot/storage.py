@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -105,12 +105,20 @@ class RatingWrite:
 
 @dataclass(frozen=True)
 class RatingsSnapshot:
-    """All ratings as of one store ``revision``, read in a single transaction."""
+    """All ratings as of one store ``revision``, read in a single transaction.
+
+    ``user_revisions`` maps each user with ratings to the revision of their latest one.
+    """
 
     ratings: pd.DataFrame
     revision: int
     movie_ids: tuple[int, ...]
     scale: RatingScale
+    user_revisions: dict[int, int] = field(default_factory=dict)
+
+    def users_changed_since(self, revision: int) -> list[int]:
+        """List the users who rated or re-rated a movie after ``revision``."""
+        return sorted(user for user, latest in self.user_revisions.items() if latest > revision)
 
 
 class Store(UserDataQueries):
@@ -374,6 +382,22 @@ class Store(UserDataQueries):
             ).fetchall()
         return {int(movie_id): float(rating) for movie_id, rating in rows}
 
+    def users_ratings(self, user_ids: list[int]) -> dict[int, dict[int, float]]:
+        """Map each of ``user_ids`` who rated something to their ratings, as ``user_ratings``."""
+        found: dict[int, dict[int, float]] = {}
+        # SQLite limits the number of parameters in one statement.
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            with self._lock:
+                rows = self._connection.execute(
+                    "SELECT user_id, movie_id, rating FROM ratings "
+                    f"WHERE user_id IN ({', '.join('?' * len(chunk))}) ORDER BY user_id, movie_id",
+                    chunk,
+                ).fetchall()
+            for user_id, movie_id, rating in rows:
+                found.setdefault(int(user_id), {})[int(movie_id)] = float(rating)
+        return found
+
     def user_revision(self, user_id: int) -> int:
         """Return the revision of the user's latest rating, or 0 if they rated nothing."""
         with self._lock:
@@ -394,6 +418,9 @@ class Store(UserDataQueries):
             reader.execute("BEGIN")
             ratings = pd.read_sql_query("SELECT user_id, movie_id, rating FROM ratings", reader)
             movie_rows = reader.execute("SELECT movie_id FROM movies ORDER BY movie_id").fetchall()
+            user_revisions = reader.execute(
+                "SELECT user_id, MAX(revision) FROM ratings GROUP BY user_id"
+            ).fetchall()
             revision = int(
                 reader.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0]
             )
@@ -405,4 +432,5 @@ class Store(UserDataQueries):
             revision=revision,
             movie_ids=tuple(int(row[0]) for row in movie_rows),
             scale=self.scale,
+            user_revisions={int(user): int(latest) for user, latest in user_revisions},
         )

@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 class ModelVersion:
     """A ranker with the facts about the training that produced it.
 
-    ``version`` counts the models trained on this data folder, across restarts.
+    ``version`` counts the models trained on this data folder, across restarts;
+    ``refitted_users`` is how many users were folded in after a warm start.
     """
 
     ranker: Ranker
@@ -49,6 +50,7 @@ class ModelVersion:
     seconds: float
     trained_at: float
     version: int = 0
+    refitted_users: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,16 @@ def fit_snapshot(
     should_stop: Callable[[], bool] | None = None,
     previous: TrainResult | None = None,
     *,
+    previous_revision: int = 0,
     ranking: RankingConfig = RankingConfig(),
 ) -> ModelVersion:
     """Train SimpleRec on a snapshot; with no ratings, return an untrained fallback ranker.
 
-    With ``previous``, users and movies it learned start from its rows (a warm start).
+    With ``previous``, users and movies it learned start from its rows (a warm start), and
+    afterwards the users who are new to it or rated after ``previous_revision`` are folded
+    in and their vectors written into the model. Early stopping often keeps the starting
+    model after a few new ratings, because it has the best validation loss; the fold-in
+    makes the new model reflect those ratings all the same, as the served one did.
     ``ranking`` sets the ranker's popularity prior and fold-in.
     """
     rating_count = len(snapshot.ratings)
@@ -93,15 +100,34 @@ def fit_snapshot(
         previous=previous,
         should_stop=should_stop,
     )
+    ranker = Ranker.for_ratings(trained, snapshot.ratings, snapshot.scale, ranking)
+    refitted = 0
+    if previous is not None:
+        refitted = ranker.refit_model_rows(_changed_ratings(snapshot, previous, previous_revision))
     return ModelVersion(
-        ranker=Ranker.for_ratings(trained, snapshot.ratings, snapshot.scale, ranking),
+        ranker=ranker,
         revision=snapshot.revision,
         rating_count=rating_count,
         epochs=len(trained.epoch_losses),
         final_loss=trained.final_loss,
         seconds=trained.seconds,
         trained_at=time.time(),
+        refitted_users=refitted,
     )
+
+
+def _changed_ratings(
+    snapshot: RatingsSnapshot, previous: TrainResult, previous_revision: int
+) -> dict[int, dict[int, float]]:
+    """Return the ratings of users new to ``previous`` or who rated after its revision."""
+    known = set(previous.user_ids)
+    changed = set(snapshot.users_changed_since(previous_revision))
+    changed.update(user for user in snapshot.user_revisions if user not in known)
+    ratings = snapshot.ratings[snapshot.ratings["user_id"].isin(changed)]
+    return {
+        int(user): dict(zip(group["movie_id"].tolist(), group["rating"].tolist(), strict=True))
+        for user, group in ratings.groupby("user_id")
+    }
 
 
 def version_from_checkpoint(
@@ -193,6 +219,8 @@ class Trainer:
         self._stopped = False
 
         self.current: ModelVersion | None = None
+        # Called with each newly trained model right after it replaced ``current``.
+        self.on_new_model: Callable[[ModelVersion], None] | None = None
         self.runs = 0
         self.running = False
         self.last_error: str | None = None
@@ -329,6 +357,7 @@ class Trainer:
                 self._model_config,
                 self._train_config,
                 previous=self._served_model(),
+                previous_revision=self.trained_revision,
             )
         except TrainingCancelled:
             logger.info("training run %d cancelled at shutdown", run)
@@ -348,13 +377,17 @@ class Trainer:
         self.last_error = None
         self.last_error_at = None
         self.current = version
+        if self.on_new_model is not None:
+            self.on_new_model(version)
         logger.info(
-            "training run %d done: model version %d, %d ratings, %d epochs, loss %.4f, %.2f s",
+            "training run %d done: model version %d, %d ratings, %d epochs, loss %.4f, "
+            "%d users folded in, %.2f s",
             run,
             version.version,
             version.rating_count,
             version.epochs,
             version.final_loss if version.final_loss is not None else math.nan,
+            version.refitted_users,
             version.seconds,
         )
         await self._save_checkpoint(version)

@@ -13,7 +13,7 @@ from torch import nn
 
 from recommender.model import SimpleRec
 
-__all__ = ["FoldInConfig", "UserVector", "fold_in_user"]
+__all__ = ["FoldInConfig", "UserVector", "fold_in_user", "fold_in_users", "write_user_vectors"]
 
 
 @dataclass(frozen=True)
@@ -64,18 +64,58 @@ def fold_in_user(
     The loss is the training loss: BCE per rating plus ``l2`` times the squared norm of the
     user's embedding and bias per rating. Gradients go to the user vector only.
     """
-    embedding = start.embedding.clone().requires_grad_(True)
-    bias = None if start.bias is None else start.bias.clone().requires_grad_(True)
-    variables = [embedding] if bias is None else [embedding, bias]
+    owners = torch.zeros(len(targets), dtype=torch.long)
+    return fold_in_users(model, [start], owners, movie_rows, targets, config)[0]
+
+
+def fold_in_users(
+    model: SimpleRec,
+    starts: list[UserVector],
+    owners: torch.Tensor,
+    movie_rows: torch.Tensor,
+    targets: torch.Tensor,
+    config: FoldInConfig = FoldInConfig(),
+) -> list[UserVector]:
+    """Fold in several users at once: rating ``i`` of ``movie_rows`` belongs to ``owners[i]``.
+
+    Each user's loss is divided by their rating count and Adam works element by element,
+    so every user gets the vector that ``fold_in_user`` alone would give them; one batch
+    of a few hundred users costs about as much as a single user.
+    """
+    embeddings = torch.stack([start.embedding for start in starts]).requires_grad_(True)
+    biases = None
+    if starts[0].bias is not None:
+        biases = torch.stack([start.bias for start in starts]).requires_grad_(True)
+    variables = [embeddings] if biases is None else [embeddings, biases]
     optimizer = torch.optim.Adam(variables, lr=config.learning_rate)
-    loss_function = nn.BCELoss(reduction="sum")
-    count = len(targets)
+    loss_function = nn.BCELoss(reduction="none")
+    counts = torch.bincount(owners, minlength=len(starts)).clamp(min=1)
+    weights = 1.0 / counts[owners].to(targets.dtype)
     for _ in range(config.steps):
-        predictions = model.predict(embedding, bias, movie_rows)
-        loss = loss_function(predictions, targets)
-        loss = loss + config.l2 * count * sum(value.square().sum() for value in variables)
-        gradients = torch.autograd.grad(loss / count, variables)
+        user_biases = None if biases is None else biases[owners]
+        predictions = model.predict(embeddings[owners], user_biases, movie_rows)
+        loss = (loss_function(predictions, targets) * weights).sum()
+        loss = loss + config.l2 * sum(value.square().sum() for value in variables)
+        gradients = torch.autograd.grad(loss, variables)
         for variable, gradient in zip(variables, gradients, strict=True):
             variable.grad = gradient
         optimizer.step()
-    return UserVector(embedding.detach(), None if bias is None else bias.detach())
+    embeddings = embeddings.detach()
+    return [
+        UserVector(
+            embeddings[index].clone(), None if biases is None else biases[index].detach().clone()
+        )
+        for index in range(len(starts))
+    ]
+
+
+def write_user_vectors(model: SimpleRec, vectors: dict[int, UserVector]) -> None:
+    """Store fitted vectors in the model's user rows (row number to vector)."""
+    if not vectors:
+        return
+    rows = torch.tensor(list(vectors))
+    with torch.no_grad():
+        model.user_embedding.weight[rows] = torch.stack([v.embedding for v in vectors.values()])
+        if model.user_bias is not None:
+            biases = torch.stack([v.bias for v in vectors.values()])
+            model.user_bias.weight[rows] = biases.reshape(-1, 1)

@@ -21,7 +21,13 @@ import pandas as pd
 import torch
 
 from recommender.data import RatingScale
-from recommender.foldin import FoldInConfig, UserVector, fold_in_user, initial_vector
+from recommender.foldin import (
+    FoldInConfig,
+    UserVector,
+    fold_in_users,
+    initial_vector,
+    write_user_vectors,
+)
 from recommender.training import TrainResult
 
 __all__ = [
@@ -91,7 +97,8 @@ class Ranker:
 
     A user or movie that the model has no embedding row for gets the movie's average
     rating (0.5 for a movie nobody rated) as its predicted score, marked ``personal=False``.
-    ``fold_in`` gives one user a fresh embedding; the model itself never changes.
+    ``fold_in`` gives one user a fresh embedding; the model itself never changes, except
+    through ``refit_model_rows`` before the ranker is served.
     """
 
     def __init__(
@@ -172,22 +179,59 @@ class Ranker:
 
         Needs a trained model, a rating scale and at least one rated movie the model knows.
         """
-        if self.trained is None or self.scale is None:
-            return False
-        rows = self._movie_index.get_indexer(list(ratings))
-        known = rows >= 0
-        if not known.any():
-            return False
-        stars = torch.tensor([value for value in ratings.values()], dtype=torch.float32)
-        targets = self.scale.to_target(stars[torch.as_tensor(known)]).clamp(0.0, 1.0)
-        model = self.trained.model
-        start = self._folded.get(user_id) or initial_vector(model, self._user_rows.get(user_id))
-        vector = fold_in_user(
-            model, start, torch.as_tensor(rows[known]), targets, self.config.fold_in
-        )
+        return user_id in self.fold_in_many({user_id: ratings})
+
+    def fold_in_many(self, ratings: Mapping[int, Mapping[int, float]]) -> set[int]:
+        """Fold in several users (user ID to their ratings) in one batch; return who was."""
+        vectors = self.fit_user_vectors(ratings)
         with self._lock:
-            self._folded[user_id] = vector
-        return True
+            self._folded.update(vectors)
+        return set(vectors)
+
+    def refit_model_rows(self, ratings: Mapping[int, Mapping[int, float]]) -> int:
+        """Fold in users the model has rows for and write their vectors into those rows.
+
+        Unlike ``fold_in``, this changes the model, so it is for a model that is not served
+        yet. Returns the number of users refitted.
+        """
+        known = {user: value for user, value in ratings.items() if user in self._user_rows}
+        vectors = self.fit_user_vectors(known)
+        write_user_vectors(
+            self.trained.model, {self._user_rows[user]: vector for user, vector in vectors.items()}
+        )
+        return len(vectors)
+
+    def fit_user_vectors(
+        self, ratings: Mapping[int, Mapping[int, float]]
+    ) -> dict[int, UserVector]:
+        """Fit vectors for users with a rated movie the model knows; store nothing."""
+        if self.trained is None or self.scale is None:
+            return {}
+        users, starts, owners, movie_rows, stars = [], [], [], [], []
+        model = self.trained.model
+        for user_id, user_ratings in ratings.items():
+            rows = self._movie_index.get_indexer(list(user_ratings))
+            known = rows >= 0
+            if not known.any():
+                continue
+            owners.append(np.full(int(known.sum()), len(users)))
+            movie_rows.append(rows[known])
+            stars.append(np.fromiter(user_ratings.values(), dtype=np.float32)[known])
+            users.append(user_id)
+            start = self._folded.get(user_id)
+            starts.append(start or initial_vector(model, self._user_rows.get(user_id)))
+        if not users:
+            return {}
+        targets = self.scale.to_target(torch.as_tensor(np.concatenate(stars))).clamp(0.0, 1.0)
+        vectors = fold_in_users(
+            model,
+            starts,
+            torch.as_tensor(np.concatenate(owners)),
+            torch.as_tensor(np.concatenate(movie_rows)),
+            targets,
+            self.config.fold_in,
+        )
+        return dict(zip(users, vectors, strict=True))
 
     def _predicted(self, user_id: int, movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the predicted scores in [0, 1] and which of them are personal."""

@@ -227,10 +227,7 @@ async def test_recommend_past_wait_says_model_is_stale(make_settings):
     await harness.settle()
     held = await hold_training(harness)
 
-    async def no_fold_in(user_id: int, revision: int) -> None:
-        return None
-
-    harness.service.fold_in = no_fold_in
+    harness.service.request_fold_in = lambda user_id, revision: None
     await harness.send("/rate 104 5", user_id=555)
     reply = await harness.reply("/recommend", user_id=555)
     assert "Still learning" in reply
@@ -380,14 +377,43 @@ async def test_blocked_user_is_not_retried(bot, caplog):
     assert "error while handling update" not in caplog.text
 
 
-async def test_fold_in_skipped_while_another_runs(bot):
+async def test_burst_of_ratings_is_folded_in_batches(bot):
+    await bot.send("/rate 104 5", user_id=500)
+    await bot.settle()
+    ranker = bot.service.trainer.current.ranker
+    batches = []
+    fold_in_many = ranker.fold_in_many
+
+    def counting(ratings):
+        batches.append(len(ratings))
+        return fold_in_many(ratings)
+
+    ranker.fold_in_many = counting
+    hold = await hold_training(bot)
+    users = [bot.service.store.register(telegram_id)[0] for telegram_id in range(600, 620)]
+    writes = await asyncio.gather(*(bot.service.rate(user, 103, 4.0) for user in users))
+    for user, written in zip(users, writes, strict=True):
+        await bot.service._wait_fold_in(user, 10)
+        assert bot.service._reflects(user, written.revision)
+    assert sum(batches) == len(users)
+    assert len(batches) < len(users)
+    hold.release.set()
+    await bot.settle()
+
+
+async def test_new_model_folds_in_again_who_rated_after_its_snapshot(bot):
     await bot.send("/rate 104 5", user_id=555)
     await bot.settle()
     user_id = bot.service.store.user_for_telegram(555)
-    written = await bot.service.rate(user_id, 103, 1.0)
-    async with bot.service._fold_in_busy:
-        await bot.service.fold_in(user_id, written.revision + 1)
-    assert not bot.service._reflects(user_id, written.revision + 1)
-    await bot.service.fold_in(user_id, written.revision + 1)
-    assert bot.service._reflects(user_id, written.revision + 1)
+    hold = await hold_training(bot)
+    await bot.service.rate(user_id, 103, 1.0)
+    await asyncio.to_thread(hold.entered.wait, 10)
+    late = await bot.service.rate(user_id, 102, 5.0)
+    await bot.service.fold_in(user_id, late.revision)
+    old_ranker = bot.service.trainer.current.ranker
+    hold.release.set()
+    await bot.service.trainer.wait_for(late.revision - 1, 30, flush=False)
+    assert bot.service.trainer.current.ranker is not old_ranker
+    await bot.service._wait_fold_in(user_id, 10)
+    assert bot.service._reflects(user_id, late.revision)
     await bot.settle()

@@ -125,7 +125,9 @@ async def test_failed_training_keeps_old_model_and_reports(make_settings, caplog
     assert "Still learning" not in reply
     assert reply.startswith("Your top picks")
     user_id = harness.service.store.user_for_telegram(555)
-    assert not await harness.service.wait_for_model(user_id)
+    assert await harness.service.wait_for_model(user_id)
+    revision = harness.service.store.user_revision(user_id)
+    assert not await harness.service.trainer.wait_for(revision, 5)
     assert harness.service.trainer.current is served
 
     status = await harness.reply("/status")

@@ -31,13 +31,15 @@ class CountingFit:
         self.release.set()
         self.entered = threading.Event()
 
-    def __call__(self, snapshot, model_config, train_config, should_stop=None, previous=None):
+    def __call__(
+        self, snapshot, model_config, train_config, should_stop=None, previous=None, **options
+    ):
         self.calls += 1
         self.entered.set()
         self.release.wait(timeout=30)
         if self.fail:
             raise RuntimeError("simulated training failure")
-        return fit_snapshot(snapshot, model_config, train_config, should_stop, previous)
+        return fit_snapshot(snapshot, model_config, train_config, should_stop, previous, **options)
 
 
 def make_trainer(store, fit, **options):
@@ -151,3 +153,27 @@ async def test_process_worker_trains_and_cancels(store):
     assert trainer.trained_revision == 1
     assert not trainer.running
     assert multiprocessing.active_children() == []
+
+
+def test_warm_retrain_folds_in_who_rated_since(store):
+    first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
+    newcomer, _ = store.register(555)
+    store.set_rating(newcomer, 104, 5.0)
+    store.set_rating(newcomer, 101, 1.0)
+    demo_user = 1
+    store.set_rating(demo_user, 104, 5.0)
+    second = fit_snapshot(
+        store.snapshot(),
+        ModelConfig(),
+        FAST,
+        previous=first.ranker.trained,
+        previous_revision=first.revision,
+    )
+    assert second.refitted_users == 2
+    scored = second.ranker.score(newcomer, [101, 104])
+    stars = {movie.movie_id: movie.predicted for movie in scored}
+    assert stars[104] > 4 and stars[101] < 2
+
+
+def test_cold_training_folds_in_nobody(store):
+    assert fit_snapshot(store.snapshot(), ModelConfig(), FAST).refitted_users == 0
