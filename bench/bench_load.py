@@ -189,13 +189,19 @@ def run(args: argparse.Namespace, transport: str, scenario: str) -> RunResult:
         # The loopback server has no limits: only the bot's own latency is measured.
         RATE_LIMIT_OVERALL_PER_SECOND="100000",
         FLOOD_LIMIT_COMMANDS="1000",
+        # Under a steady stream of ratings the debounce would hold every training back
+        # until the maximum staleness; without it trainings run back to back.
+        TRAIN_DEBOUNCE_SECONDS=str(args.train_debounce),
     )
     bot = BotProcess(environment, workdir)
     try:
         api.wait_for_call("getUpdates", timeout=120)
-        # Warm-up: register every user and let the first training finish, so that the
+        # Warm-up: let the first training finish and register every user, so that the
         # clock measures the steady state, not the burst of first-time registrations.
         api.ask("/help", user_id=1, timeout=120)
+        deadline = time.monotonic() + 120
+        while "training run 1 done" not in bot.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
         for user in users(args):
             api.send("/start", user_id=user)
         warm = args.users + 1
@@ -237,6 +243,12 @@ def main() -> int:
     parser.add_argument("--torch-threads", type=int, default=1, help="TORCH_THREADS of the bot")
     parser.add_argument(
         "--train-worker", default="process", help="TRAIN_WORKER of the bot: process or thread"
+    )
+    parser.add_argument(
+        "--train-debounce",
+        type=float,
+        default=0.0,
+        help="TRAIN_DEBOUNCE_SECONDS of the bot (default 0: retrain after every change)",
     )
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait for replies")
     parser.add_argument("--seed", type=int, default=7)

@@ -17,6 +17,7 @@ from bot.export import ratings_csv
 from bot.picks import blend_group_scores, closest_movie
 from bot.storage import RatingRecord, RatingWrite, Store
 from bot.trainer import ModelVersion, Trainer
+from recommender import foldin
 from recommender.data import RatingScale
 from recommender.ranking import RATING_ONLY, Ranker, RankingConfig
 
@@ -146,6 +147,7 @@ class RecommenderService:
 
     async def start(self) -> None:
         """Serve the saved model, and train in the background if the ratings changed."""
+        await asyncio.to_thread(foldin.warm_up)
         await self.trainer.start()
 
     async def close(self, timeout: float) -> None:
@@ -370,7 +372,10 @@ class RecommenderService:
             await self._wait_fold_in(user_id, self.wait_seconds)
         if self._reflects(user_id, revision):
             return True
-        return await self.trainer.wait_for(revision, max(0.0, deadline - loop.time()))
+        # Only the first model is worth training at once: later, fold-ins serve the new
+        # ratings, and ending the debounce for each waiting user would retrain per request.
+        remaining = max(0.0, deadline - loop.time())
+        return await self.trainer.wait_for(revision, remaining, flush=self.trainer.current is None)
 
     def _ranker(self) -> Ranker:
         current = self.trainer.current

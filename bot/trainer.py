@@ -250,7 +250,9 @@ class Trainer:
         if self._checkpoint_path is not None:
             saved = await asyncio.to_thread(self._load_checkpoint)
         if saved is None:
+            # Nothing to serve yet: train now rather than after the debounce.
             self.request()
+            self.flush()
             return
         snapshot = await asyncio.to_thread(self._take_snapshot)
         self.current = version_from_checkpoint(saved, snapshot, self._ranking)

@@ -11,6 +11,7 @@ from telegram import Update
 from bot.replies import RATE_USAGE, RECOMMEND_USAGE
 from bot.trainer import fit_snapshot
 from bot.updates import message_update
+from recommender import foldin
 from tests.conftest import start_harness, stop_harness
 
 LINE = re.compile(
@@ -417,3 +418,20 @@ async def test_new_model_folds_in_again_who_rated_after_its_snapshot(bot):
     await bot.service._wait_fold_in(user_id, 10)
     assert bot.service._reflects(user_id, late.revision)
     await bot.settle()
+
+
+async def test_recommend_leaves_the_debounce_running(make_settings):
+    harness = await start_harness(make_settings(train_debounce_seconds=60))
+    await harness.settle()
+    runs = harness.service.trainer.runs
+    await harness.send("/rate 104 5", user_id=555)
+    reply = await harness.reply("/recommend", user_id=555)
+    assert reply.startswith("Your top picks")
+    status = harness.service.trainer.status()
+    assert status.pending and not status.running
+    assert harness.service.trainer.runs == runs
+    await stop_harness(harness)
+
+
+def test_fold_in_warm_up_runs():
+    foldin.warm_up()
