@@ -157,22 +157,44 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
 
 
 def warm_retrain(ratings: pd.DataFrame) -> TrainResult:
-    """Train on every rating, then retrain three times after one new rating each."""
+    """Train on every rating, then retrain three times after one new rating each.
+
+    Each retrain goes through ``fit_snapshot`` as in the bot: a warm start, then the fold-in
+    of the user who rated, written into the new model.
+    """
+    from bot.storage import RatingsSnapshot
+    from bot.trainer import fit_snapshot
+
+    def snapshot(frame: pd.DataFrame, revision: int, latest_user: int) -> RatingsSnapshot:
+        revisions = dict.fromkeys(frame["user_id"].unique().tolist(), 1)
+        revisions[latest_user] = revision
+        return RatingsSnapshot(frame, revision, (), MOVIELENS_SCALE, revisions)
+
     cold, cold_seconds = timed_training(IndexedRatings.from_frame(ratings))
     print(f"cold training on {len(ratings):,} ratings: {cold_seconds:.2f} s")
-    seconds, epochs = [], []
+    seconds, epochs, best = [], [], []
     previous = cold
     unrated = sorted(set(ratings["movie_id"]) - set(ratings[ratings["user_id"] == 1]["movie_id"]))
     for index, movie in enumerate(unrated[:3]):
         new = pd.DataFrame([(1, movie, 4.0 + index * 0.5, 2e9)], columns=ratings.columns)
         ratings = pd.concat([ratings, new], ignore_index=True)
         started = time.perf_counter()
-        previous = train(IndexedRatings.from_frame(ratings), MOVIELENS_SCALE, previous=previous)
+        version = fit_snapshot(
+            snapshot(ratings, index + 2, 1),
+            ModelConfig(),
+            TrainConfig(),
+            previous=previous,
+            previous_revision=index + 1,
+            ranking=RankingConfig(),
+        )
         seconds.append(time.perf_counter() - started)
+        previous = version.ranker.trained
         epochs.append(len(previous.epoch_losses))
+        best.append(previous.best_epoch)
     print(
-        f"warm retrain after one new rating: median {statistics.median(seconds):.2f} s "
-        f"({', '.join(f'{value:.2f}' for value in seconds)} s; epochs {epochs})"
+        f"warm retrain after one new rating, with its user's fold-in: median "
+        f"{statistics.median(seconds):.2f} s ({', '.join(f'{value:.2f}' for value in seconds)} s; "
+        f"epochs {epochs}, best epochs {best}; 0 keeps the starting model)"
     )
     return previous
 

@@ -77,11 +77,12 @@ def fit_snapshot(
 ) -> ModelVersion:
     """Train SimpleRec on a snapshot; with no ratings, return an untrained fallback ranker.
 
-    With ``previous``, users and movies it learned start from its rows (a warm start), and
-    afterwards the users who are new to it or rated after ``previous_revision`` are folded
-    in and their vectors written into the model. Early stopping often keeps the starting
-    model after a few new ratings, because it has the best validation loss; the fold-in
-    makes the new model reflect those ratings all the same, as the served one did.
+    With ``previous``, users and movies it learned start from its rows (a warm start).
+    Afterwards the movies new to it, then the users who are new to it or rated after
+    ``previous_revision``, are fitted with the rest frozen (fold-in) and their rows
+    written into the model. Early stopping often keeps the starting model after a few new
+    ratings, because it has the best validation loss; the fold-in gives new rows a fit
+    all the same and makes the model reflect the new ratings, as the served one did.
     ``ranking`` sets the ranker's popularity prior and fold-in.
     """
     rating_count = len(snapshot.ratings)
@@ -103,6 +104,9 @@ def fit_snapshot(
     ranker = Ranker.for_ratings(trained, snapshot.ratings, snapshot.scale, ranking)
     refitted = 0
     if previous is not None:
+        # Movies first: the users' fold-in scores them with these rows.
+        new_movies = set(trained.movie_ids) - set(previous.movie_ids)
+        ranker.refit_movie_rows(snapshot.ratings, new_movies)
         refitted = ranker.refit_model_rows(_changed_ratings(snapshot, previous, previous_revision))
     return ModelVersion(
         ranker=ranker,

@@ -15,7 +15,7 @@ from torch import nn
 from recommender.data import IndexedRatings, RatingScale
 from recommender.dataset import RecDataset
 from recommender.model import decay_rows
-from recommender.training import TrainConfig, fit_model
+from recommender.training import TrainConfig, fit_model, held_out_mask
 
 __all__ = ["BiasBaseline", "GlobalMean", "MatrixFactorization", "Popularity"]
 
@@ -138,7 +138,10 @@ class MatrixFactorization:
         indexed = IndexedRatings.from_frame(ratings)
         generator = torch.Generator().manual_seed(train_config.seed)
         self.model = DotProductModel(len(indexed.user_ids), len(indexed.movie_ids), dim, generator)
-        fit_model(self.model, RecDataset(indexed, scale), train_config, generator)
+        held_out = held_out_mask(indexed, train_config.validation_fraction, train_config.seed)
+        fit_model(
+            self.model, RecDataset(indexed, scale), train_config, generator, held_out=held_out
+        )
         self.scale = scale
         self.mean = float(ratings["rating"].mean())
         self.users = pd.Index(indexed.user_ids)

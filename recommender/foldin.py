@@ -1,11 +1,13 @@
 """Fold-in: fit one user's embedding on their ratings with the rest of the model frozen.
 
 Between full retrains this gives a user who just rated a movie an up-to-date vector in
-milliseconds, and gives a user the model has never seen a vector at all.
+milliseconds, and gives a user the model has never seen a vector at all. The same fit
+with the roles swapped gives a movie new to a warm-started model its row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -16,9 +18,11 @@ from recommender.model import ModelConfig, SimpleRec
 __all__ = [
     "FoldInConfig",
     "UserVector",
+    "fold_in_movies",
     "fold_in_user",
     "fold_in_users",
     "warm_up",
+    "write_movie_vectors",
     "write_user_vectors",
 ]
 
@@ -42,7 +46,10 @@ class FoldInConfig:
 
 @dataclass(frozen=True)
 class UserVector:
-    """A user's embedding and bias (``None`` for the single-layer form, which has none)."""
+    """A user's embedding and bias (``None`` for the single-layer form, which has none).
+
+    A movie's row has the same shape, and ``fold_in_movies`` uses this class for it too.
+    """
 
     embedding: torch.Tensor
     bias: torch.Tensor | None
@@ -89,6 +96,45 @@ def fold_in_users(
     so every user gets the vector that ``fold_in_user`` alone would give them; one batch
     of a few hundred users costs about as much as a single user.
     """
+    return _fit_rows(
+        lambda vectors, biases: model.predict(vectors, biases, movie_rows),
+        starts,
+        owners,
+        targets,
+        config,
+    )
+
+
+def fold_in_movies(
+    model: SimpleRec,
+    starts: list[UserVector],
+    owners: torch.Tensor,
+    user_rows: torch.Tensor,
+    targets: torch.Tensor,
+    config: FoldInConfig = FoldInConfig(),
+) -> list[UserVector]:
+    """Fit movie rows the way ``fold_in_users`` fits user rows, users and layers frozen.
+
+    Rating ``i`` is by the user at ``user_rows[i]`` of movie ``owners[i]``; ``starts`` hold
+    each movie's embedding and bias.
+    """
+    return _fit_rows(
+        lambda vectors, biases: model.predict_for_movies(user_rows, vectors, biases),
+        starts,
+        owners,
+        targets,
+        config,
+    )
+
+
+def _fit_rows(
+    predict: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor],
+    starts: list[UserVector],
+    owners: torch.Tensor,
+    targets: torch.Tensor,
+    config: FoldInConfig,
+) -> list[UserVector]:
+    """Fit one embedding and bias per start to the targets of the ratings it owns."""
     embeddings = torch.stack([start.embedding for start in starts]).requires_grad_(True)
     biases = None
     if starts[0].bias is not None:
@@ -99,8 +145,7 @@ def fold_in_users(
     counts = torch.bincount(owners, minlength=len(starts)).clamp(min=1)
     weights = 1.0 / counts[owners].to(targets.dtype)
     for _ in range(config.steps):
-        user_biases = None if biases is None else biases[owners]
-        predictions = model.predict(embeddings[owners], user_biases, movie_rows)
+        predictions = predict(embeddings[owners], None if biases is None else biases[owners])
         loss = (loss_function(predictions, targets) * weights).sum()
         loss = loss + config.l2 * sum(value.square().sum() for value in variables)
         gradients = torch.autograd.grad(loss, variables)
@@ -118,14 +163,25 @@ def fold_in_users(
 
 def write_user_vectors(model: SimpleRec, vectors: dict[int, UserVector]) -> None:
     """Store fitted vectors in the model's user rows (row number to vector)."""
+    _write_rows(model.user_embedding, model.user_bias, vectors)
+
+
+def write_movie_vectors(model: SimpleRec, vectors: dict[int, UserVector]) -> None:
+    """Store fitted vectors in the model's movie rows (row number to vector)."""
+    _write_rows(model.movie_embedding, model.movie_bias, vectors)
+
+
+def _write_rows(
+    embedding: nn.Embedding, bias: nn.Embedding | None, vectors: dict[int, UserVector]
+) -> None:
     if not vectors:
         return
     rows = torch.tensor(list(vectors))
     with torch.no_grad():
-        model.user_embedding.weight[rows] = torch.stack([v.embedding for v in vectors.values()])
-        if model.user_bias is not None:
-            biases = torch.stack([v.bias for v in vectors.values()])
-            model.user_bias.weight[rows] = biases.reshape(-1, 1)
+        embedding.weight[rows] = torch.stack([vector.embedding for vector in vectors.values()])
+        if bias is not None:
+            biases = torch.stack([vector.bias for vector in vectors.values()])
+            bias.weight[rows] = biases.reshape(-1, 1)
 
 
 def warm_up() -> None:

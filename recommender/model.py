@@ -120,9 +120,10 @@ class SimpleRec(nn.Module):
             return vectors, None
         return vectors, decay_rows(self._lookup(self.user_bias, user_rows), decay).squeeze(-1)
 
-    def _movie_vectors(
+    def movie_vectors(
         self, movie_rows: torch.Tensor, decay: float = 0.0
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return the embeddings and biases of ``movie_rows`` (``None`` without biases)."""
         vectors = decay_rows(self._lookup(self.movie_embedding, movie_rows), decay)
         if self.movie_bias is None:
             return vectors, None
@@ -145,7 +146,16 @@ class SimpleRec(nn.Module):
         movie_rows: torch.Tensor,
     ) -> torch.Tensor:
         """Score movies for given user vectors; ``forward`` looks those up by row."""
-        return self._combine(user_vectors, user_biases, *self._movie_vectors(movie_rows))
+        return self._combine(user_vectors, user_biases, *self.movie_vectors(movie_rows))
+
+    def predict_for_movies(
+        self,
+        user_rows: torch.Tensor,
+        movie_vectors: torch.Tensor,
+        movie_biases: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Score given movie vectors for the users at ``user_rows``."""
+        return self._combine(*self.user_vectors(user_rows), movie_vectors, movie_biases)
 
     def forward(
         self, user_rows: torch.Tensor, movie_rows: torch.Tensor, decay: float = 0.0
@@ -156,5 +166,5 @@ class SimpleRec(nn.Module):
         the gradient of ``decay / 2`` times their sum of squares (L2 on the rows in use).
         """
         user_vectors, user_biases = self.user_vectors(user_rows, decay)
-        movie_vectors, movie_biases = self._movie_vectors(movie_rows, decay)
+        movie_vectors, movie_biases = self.movie_vectors(movie_rows, decay)
         return self._combine(user_vectors, user_biases, movie_vectors, movie_biases)

@@ -24,8 +24,10 @@ from recommender.data import RatingScale
 from recommender.foldin import (
     FoldInConfig,
     UserVector,
+    fold_in_movies,
     fold_in_users,
     initial_vector,
+    write_movie_vectors,
     write_user_vectors,
 )
 from recommender.training import TrainResult
@@ -98,7 +100,7 @@ class Ranker:
     A user or movie that the model has no embedding row for gets the movie's average
     rating (0.5 for a movie nobody rated) as its predicted score, marked ``personal=False``.
     ``fold_in`` gives one user a fresh embedding; the model itself never changes, except
-    through ``refit_model_rows`` before the ranker is served.
+    through ``refit_model_rows`` and ``refit_movie_rows`` before the ranker is served.
     """
 
     def __init__(
@@ -200,6 +202,40 @@ class Ranker:
             self.trained.model, {self._user_rows[user]: vector for user, vector in vectors.items()}
         )
         return len(vectors)
+
+    def refit_movie_rows(self, ratings: pd.DataFrame, movie_ids: Iterable[int]) -> int:
+        """Fit the rows of ``movie_ids`` to their ratings, users and layers frozen.
+
+        ``ratings`` has user_id, movie_id and rating columns. Like ``refit_model_rows``, this
+        changes the model. Returns the number of movies refitted.
+        """
+        if self.trained is None or self.scale is None:
+            return 0
+        rated = ratings[ratings["movie_id"].isin(list(movie_ids))]
+        users = pd.Index(self.trained.user_ids).get_indexer(rated["user_id"])
+        movies = self._movie_index.get_indexer(rated["movie_id"])
+        known = (users >= 0) & (movies >= 0)
+        if not known.any():
+            return 0
+        rows, owners = np.unique(movies[known], return_inverse=True)
+        model = self.trained.model
+        with torch.no_grad():
+            embeddings, biases = model.movie_vectors(torch.as_tensor(rows))
+        starts = [
+            UserVector(embeddings[index], None if biases is None else biases[index])
+            for index in range(len(rows))
+        ]
+        stars = torch.as_tensor(rated["rating"].to_numpy(dtype="float32")[known])
+        vectors = fold_in_movies(
+            model,
+            starts,
+            torch.as_tensor(owners),
+            torch.as_tensor(users[known]),
+            self.scale.to_target(stars).clamp(0.0, 1.0),
+            self.config.fold_in,
+        )
+        write_movie_vectors(model, dict(zip(rows.tolist(), vectors, strict=True)))
+        return len(rows)
 
     def fit_user_vectors(
         self, ratings: Mapping[int, Mapping[int, float]]

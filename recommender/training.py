@@ -1,9 +1,10 @@
 """Training SimpleRec: Adam, BCELoss on scaled ratings, L2, early stopping, warm start.
 
 Training reads the rated cells as (user row, movie row, rating) tensors and fetches each
-shuffled batch with one indexing call, so no Python code runs per sample. A random part of
-the ratings (``validation_fraction``) is held out; training stops when the loss on it has
-not improved for ``patience`` epochs and returns the model of the best epoch.
+shuffled batch with one indexing call, so no Python code runs per sample. A part of the
+ratings (``validation_fraction``, chosen by a hash of the IDs) is held out; training stops
+when the loss on it has not improved for ``patience`` epochs and returns the model of the
+best epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -29,6 +31,7 @@ __all__ = [
     "TrainingCancelled",
     "TrainingError",
     "fit_model",
+    "held_out_mask",
     "train",
 ]
 
@@ -117,14 +120,47 @@ def _check_ratings(ratings: IndexedRatings) -> None:
 
 
 def split_validation(
-    dataset: RecDataset, fraction: float, generator: torch.Generator
+    dataset: RecDataset,
+    fraction: float,
+    generator: torch.Generator,
+    held_out: torch.Tensor | None = None,
 ) -> tuple[RecDataset, RecDataset | None]:
-    """Hold out a random ``fraction`` of the samples, or none if that part would be tiny."""
-    held_out = int(len(dataset) * fraction)
-    if held_out < MIN_VALIDATION_RATINGS:
+    """Hold out ``fraction`` of the samples, or none if that part would be tiny.
+
+    ``held_out`` marks the samples to hold out; without it a random ``fraction`` is.
+    """
+    if held_out is None:
+        count = int(len(dataset) * fraction)
+        order = torch.randperm(len(dataset), generator=generator)
+        held_out = torch.zeros(len(dataset), dtype=torch.bool)
+        held_out[order[:count]] = True
+    if int(held_out.sum()) < MIN_VALIDATION_RATINGS:
         return dataset, None
-    order = torch.randperm(len(dataset), generator=generator)
-    return dataset.subset(order[held_out:]), dataset.subset(order[:held_out])
+    return dataset.subset(torch.nonzero(~held_out).squeeze(1)), dataset.subset(
+        torch.nonzero(held_out).squeeze(1)
+    )
+
+
+def held_out_mask(ratings: IndexedRatings, fraction: float, seed: int) -> torch.Tensor:
+    """Mark about ``fraction`` of the rated cells for validation, by a hash of their IDs.
+
+    The choice depends only on (user ID, movie ID, seed), so a retrain holds out the same
+    ratings as the training before it, and a warm-started model is measured on ratings
+    it did not train on. NOTE: the fold-in after a warm start fits users on all their
+    ratings, held-out ones included, so for those users the measure is still optimistic.
+    """
+    users = np.asarray(ratings.user_ids, dtype=np.int64).view(np.uint64)
+    movies = np.asarray(ratings.movie_ids, dtype=np.int64).view(np.uint64)
+    users = users[ratings.user_rows.numpy()]
+    movies = movies[ratings.movie_rows.numpy()]
+    with np.errstate(over="ignore"):
+        # A SplitMix64-style mix: well spread for IDs that differ in a few low bits.
+        key = users * np.uint64(0x9E3779B97F4A7C15)
+        key ^= (movies + np.uint64(seed)) * np.uint64(0xC2B2AE3D27D4EB4F)
+        key ^= key >> np.uint64(31)
+        key *= np.uint64(0xBF58476D1CE4E5B9)
+        key ^= key >> np.uint64(29)
+    return torch.as_tensor((key >> np.uint64(11)).astype(np.float64) / 2.0**53 < fraction)
 
 
 def _copy_known_rows(
@@ -217,14 +253,20 @@ def fit_model(
     on_epoch: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     loader_factory: LoaderFactory | None = None,
+    held_out: torch.Tensor | None = None,
 ) -> tuple[list[float], list[float], int]:
     """Train ``model`` in place with early stopping; return (losses, validation losses, best).
+
+    ``held_out`` marks the validation samples (see ``held_out_mask``); by default a random
+    ``validation_fraction`` of them.
 
     ``model`` needs ``forward(user_rows, movie_rows, decay)`` with outputs in [0, 1], where
     ``decay`` adds that multiple of each embedding and bias row it looks up to its gradient.
     It ends holding the parameters of the best epoch.
     """
-    training, validation = split_validation(dataset, train_config.validation_fraction, generator)
+    training, validation = split_validation(
+        dataset, train_config.validation_fraction, generator, held_out
+    )
     if loader_factory is None:
         batches = batch_loader(training, train_config.batch_size, generator)
     else:
@@ -232,8 +274,8 @@ def fit_model(
     optimizer = _optimizer(model, train_config)
     losses: list[float] = []
     validation_losses: list[float] = []
-    # NOTE: after a warm start the starting model often has the best validation loss, so
-    # the retrain keeps it and the rows of users who rated since stay as they were.
+    # After a warm start with few new ratings the starting model often has the best
+    # validation loss, and the retrain keeps it (best epoch 0).
     best_loss = math.inf if validation is None else _mean_loss(model, validation)
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
 
@@ -296,6 +338,7 @@ def train(
         on_epoch=on_epoch,
         should_stop=should_stop,
         loader_factory=loader_factory,
+        held_out=held_out_mask(ratings, train_config.validation_fraction, train_config.seed),
     )
     return TrainResult(
         model=model,

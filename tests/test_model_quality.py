@@ -9,7 +9,13 @@ from recommender.data import MOVIELENS_SCALE, IndexedRatings, user_item_matrix
 from recommender.dataset import RecDataset
 from recommender.model import ModelConfig
 from recommender.ranking import Ranker, RankingConfig
-from recommender.training import TrainConfig, split_validation, train, warm_start
+from recommender.training import (
+    TrainConfig,
+    held_out_mask,
+    split_validation,
+    train,
+    warm_start,
+)
 from tests.movielens_files import planted_ratings
 
 SMALL = ModelConfig(embedding_dim=8, hidden_dim=8)
@@ -142,3 +148,54 @@ def test_prior_lifts_popular_movies():
     assert top.score == pytest.approx(0.4 * MOVIELENS_SCALE.to_target(3.0) + 0.6)
     assert all(0 <= item.score <= 1 for item in blended.rank(99, [1, 2, 3]))
     assert not math.isnan(blended.rank(99, [3])[0].score)
+
+
+def test_held_out_cells_depend_on_ids_only(planted):
+    mask = held_out_mask(IndexedRatings.from_frame(planted), 0.1, 42)
+    assert 0.05 < float(mask.float().mean()) < 0.15
+    extra = pd.DataFrame([(999, movie, 3.0, 0) for movie in range(1, 30)], columns=planted.columns)
+    grown = pd.concat([extra, planted]).sample(frac=1.0, random_state=3)
+    grown_ratings = IndexedRatings.from_frame(grown)
+    grown_mask = held_out_mask(grown_ratings, 0.1, 42)
+
+    def marked(ratings, held_out):
+        users = np.asarray(ratings.user_ids)[ratings.user_rows.numpy()]
+        movies = np.asarray(ratings.movie_ids)[ratings.movie_rows.numpy()]
+        return set(zip(users[held_out.numpy()], movies[held_out.numpy()], strict=True))
+
+    first = marked(IndexedRatings.from_frame(planted), mask)
+    assert first == {cell for cell in marked(grown_ratings, grown_mask) if cell[0] != 999}
+    assert held_out_mask(IndexedRatings.from_frame(planted), 0.1, 7).tolist() != mask.tolist()
+
+
+def test_batch_fold_in_matches_one_by_one(planted):
+    trained = train(IndexedRatings.from_frame(planted), MOVIELENS_SCALE, SMALL, FAST)
+    ratings = {
+        user: dict(planted[planted["user_id"] == user][["movie_id", "rating"]].values)
+        for user in (2, 3, 5000)
+    }
+    ratings[5000] = {2: 5.0, 3: 1.0}
+    together = Ranker.for_ratings(trained, planted, MOVIELENS_SCALE)
+    assert together.fold_in_many(ratings) == {2, 3, 5000}
+    for user, user_ratings in ratings.items():
+        alone = Ranker.for_ratings(trained, planted, MOVIELENS_SCALE)
+        assert alone.fold_in(user, user_ratings)
+        for batch, single in zip(
+            together.score(user, range(1, 41)), alone.score(user, range(1, 41)), strict=True
+        ):
+            assert batch.predicted == pytest.approx(single.predicted, abs=1e-4)
+
+
+def test_movie_new_to_a_warm_start_gets_a_fitted_row(planted):
+    first = train(IndexedRatings.from_frame(planted), MOVIELENS_SCALE, SMALL, FAST)
+    raters = sorted(planted["user_id"].unique())[:30]
+    new = pd.DataFrame([(user, 41, 5.0, 0) for user in raters], columns=planted.columns)
+    grown = pd.concat([planted, new], ignore_index=True)
+    # A retrain that hardly moves, as when early stopping keeps the starting model.
+    still = TrainConfig(epochs=1, learning_rate=1e-6)
+    warm = train(IndexedRatings.from_frame(grown), MOVIELENS_SCALE, SMALL, still, previous=first)
+    ranker = Ranker.for_ratings(warm, grown, MOVIELENS_SCALE)
+    assert max(ranker.score(user, [41])[0].predicted for user in raters) < 4.0
+    assert ranker.refit_movie_rows(grown, [41]) == 1
+    predicted = [ranker.score(user, [41])[0].predicted for user in raters]
+    assert min(predicted) > 4.0
