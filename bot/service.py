@@ -37,7 +37,25 @@ EXPLAINED_MIN_SCORE = 0.5
 # A rating counts as high from this point of the scale (4 stars on a 1-5 scale).
 HIGH_RATING_TARGET = 0.75
 
+# A fold-in's CPU time grows with the ratings in it: about 17 ms for one user, 60 ms for
+# 300 users with 3 ratings each, 335 ms for 100 MovieLens users with 15,448 ratings.
+# Larger batches are folded in parts, so that the first users need not wait for the last.
+FOLD_IN_RATINGS_PER_PART = 4096
+
 logger = logging.getLogger(__name__)
+
+
+def _parts(ratings: dict[int, dict[int, float]], limit: int) -> list[dict[int, dict[int, float]]]:
+    """Split users' ratings into parts of at most ``limit`` ratings (one user at least)."""
+    parts: list[dict[int, dict[int, float]]] = [{}]
+    size = 0
+    for user_id, user_ratings in ratings.items():
+        if parts[-1] and size + len(user_ratings) > limit:
+            parts.append({})
+            size = 0
+        parts[-1][user_id] = user_ratings
+        size += len(user_ratings)
+    return [part for part in parts if part]
 
 
 class InvalidRequest(ValueError):
@@ -296,21 +314,18 @@ class RecommenderService:
             batch = self._fold_batch
             version = self.trainer.current
             started = time.perf_counter()
+            folded: set[int] = set()
             try:
                 ratings = await asyncio.to_thread(self.store.users_ratings, list(batch))
-                folded = await asyncio.to_thread(version.ranker.fold_in_many, ratings)
+                for part in _parts(ratings, FOLD_IN_RATINGS_PER_PART):
+                    done = await asyncio.to_thread(version.ranker.fold_in_many, part)
+                    self._record_fold_in(version, {user: batch[user] for user in done})
+                    folded |= done
             except Exception:
                 # The ratings are committed and the retrain will learn them: log, carry on.
                 logger.exception("fold-in failed for %d users", len(batch))
-                folded = set()
             current = self.trainer.current
-            if current is version:
-                if self._folded_ranker is not version.ranker:
-                    self._folded = {}
-                    self._folded_ranker = version.ranker
-                for user_id in folded:
-                    self._folded[user_id] = batch[user_id]
-            else:
+            if current is not version:
                 # A new model arrived meanwhile: fold in again whoever it lacks.
                 for user_id, revision in batch.items():
                     if revision > current.revision:
@@ -324,6 +339,15 @@ class RecommenderService:
             )
             async with self._fold_done:
                 self._fold_done.notify_all()
+
+    def _record_fold_in(self, version: ModelVersion, revisions: dict[int, int]) -> None:
+        """Note the users whose ratings up to a revision ``version``'s ranker folded in."""
+        if self.trainer.current is not version:
+            return
+        if self._folded_ranker is not version.ranker:
+            self._folded = {}
+            self._folded_ranker = version.ranker
+        self._folded.update(revisions)
 
     def _fold_in_waiting(self, user_id: int) -> bool:
         return user_id in self._fold_queue or user_id in self._fold_batch

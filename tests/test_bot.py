@@ -8,6 +8,7 @@ import threading
 import pytest
 from telegram import Update
 
+from bot import service as service_module
 from bot.replies import RATE_USAGE, RECOMMEND_USAGE
 from bot.trainer import fit_snapshot
 from bot.updates import message_update
@@ -435,3 +436,11 @@ async def test_recommend_leaves_the_debounce_running(make_settings):
 
 def test_fold_in_warm_up_runs():
     foldin.warm_up()
+
+
+def test_fold_in_parts_respect_the_rating_limit():
+    ratings = {1: {101: 5.0, 102: 4.0}, 2: {103: 1.0}, 3: {101: 2.0, 102: 2.0, 103: 2.0}, 4: {}}
+    parts = service_module._parts(ratings, 3)
+    assert parts == [{1: ratings[1], 2: ratings[2]}, {3: ratings[3], 4: {}}]
+    assert service_module._parts({5: {101: 1.0, 102: 1.0}}, 1) == [{5: {101: 1.0, 102: 1.0}}]
+    assert service_module._parts({}, 3) == []
