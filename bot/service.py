@@ -140,8 +140,7 @@ class RecommenderService:
         self._folded: dict[int, int] = {}
         self._folded_ranker: Ranker | None = None
         # Users whose ratings changed, with the revision to fold in. One task folds them in
-        # batches: a fold-in costs about 20 ms of CPU, for one user or for a few hundred, so
-        # a burst of ratings costs a few batches instead of one fold-in per rating.
+        # batches, so a burst of ratings costs a few fold-ins instead of one per rating.
         self._fold_queue: dict[int, int] = {}
         self._fold_batch: dict[int, int] = {}
         self._fold_task: asyncio.Task[None] | None = None
@@ -171,7 +170,7 @@ class RecommenderService:
     async def close(self, timeout: float) -> None:
         self._fold_queue.clear()
         if self._fold_task is not None:
-            # The batch in progress takes milliseconds; the queued ones would be lost anyway.
+            # The running fold-in reads the store, so it finishes before the store closes.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._fold_task), timeout)
         await self.trainer.close(timeout)
@@ -296,7 +295,7 @@ class RecommenderService:
         await self._wait_fold_in(user_id, math.inf)
 
     async def _refold(self, user_id: int) -> None:
-        """Queue a fold-in after a rating was deleted, so the served model forgets it."""
+        """Queue a fold-in after a rating was deleted, so the served model drops it too."""
         self.request_fold_in(user_id, await asyncio.to_thread(self.store.user_revision, user_id))
 
     def _refold_after_swap(self, version: ModelVersion) -> None:
@@ -326,7 +325,7 @@ class RecommenderService:
                 logger.exception("fold-in failed for %d users", len(batch))
             current = self.trainer.current
             if current is not version:
-                # A new model arrived meanwhile: fold in again whoever it lacks.
+                # A new model arrived meanwhile: fold in again the users it lacks.
                 for user_id, revision in batch.items():
                     if revision > current.revision:
                         self.request_fold_in(user_id, revision)
@@ -386,8 +385,9 @@ class RecommenderService:
     async def wait_for_model(self, user_id: int) -> bool:
         """Wait up to ``wait_seconds`` for a model that has the user's latest rating.
 
-        A queued fold-in usually brings it within milliseconds; without one (no model yet,
-        or only movies the model has no rows for) the wait is for a training.
+        A queued fold-in usually brings it within milliseconds. Without one the wait is for
+        a training: when there is no model yet, or the model has no row for any of the
+        user's movies.
         """
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
         loop = asyncio.get_running_loop()

@@ -81,8 +81,8 @@ def fit_snapshot(
     Afterwards the movies new to it, then the users who are new to it or rated after
     ``previous_revision``, are fitted with the rest frozen (fold-in) and their rows
     written into the model. Early stopping often keeps the starting model after a few new
-    ratings, because it has the best validation loss; the fold-in gives new rows a fit
-    all the same and makes the model reflect the new ratings, as the served one did.
+    ratings, because it has the best validation loss. The fold-in still gives new rows a
+    fit and makes the model reflect the new ratings, as the served one did.
     ``ranking`` sets the ranker's popularity prior and fold-in.
     """
     rating_count = len(snapshot.ratings)

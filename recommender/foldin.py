@@ -93,8 +93,8 @@ def fold_in_users(
     """Fold in several users at once: rating ``i`` of ``movie_rows`` belongs to ``owners[i]``.
 
     Each user's loss is divided by their rating count and Adam works element by element,
-    so every user gets the vector that ``fold_in_user`` alone would give them; one batch
-    of a few hundred users costs about as much as a single user.
+    so every user gets the vector that ``fold_in_user`` alone would give them. The cost
+    grows with the ratings: 300 users with 3 ratings each take about 60 ms, one user 17 ms.
     """
     return _fit_rows(
         lambda vectors, biases: model.predict(vectors, biases, movie_rows),

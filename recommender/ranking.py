@@ -240,7 +240,7 @@ class Ranker:
     def fit_user_vectors(
         self, ratings: Mapping[int, Mapping[int, float]]
     ) -> dict[int, UserVector]:
-        """Fit vectors for users with a rated movie the model knows; store nothing."""
+        """Fit vectors for users who rated a movie the model has a row for; store nothing."""
         if self.trained is None or self.scale is None:
             return {}
         users, starts, owners, movie_rows, stars = [], [], [], [], []

@@ -239,8 +239,8 @@ def _optimizer(model: nn.Module, train_config: TrainConfig) -> torch.optim.Adam:
     groups = [{"params": other, "weight_decay": train_config.weight_decay}]
     if head:
         groups.append({"params": head, "weight_decay": train_config.head_weight_decay})
-    # The fused kernel updates each parameter in one pass; on the CPU it takes about a
-    # fifth off each step, which over the full embedding tables dominates small batches.
+    # The fused kernel updates each parameter in one pass. On the CPU it takes about a
+    # fifth off each step, most of which is the update of the full embedding tables.
     return torch.optim.Adam(groups, lr=train_config.learning_rate, fused=True)
 
 
