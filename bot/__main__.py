@@ -77,7 +77,7 @@ def load_settings() -> Settings | None:
 
 def run_import(settings: Settings, folder: Path, replace: bool) -> int:
     """Import a MovieLens folder into the store in DATA_DIR; print what changed."""
-    from bot.app import DATABASE_NAME
+    from bot.app import CHECKPOINT_NAME, DATABASE_NAME
     from bot.movielens import MovieLensImportError, import_movielens
     from bot.storage import Store
 
@@ -107,6 +107,11 @@ def run_import(settings: Settings, folder: Path, replace: bool) -> int:
     )
     if summary.dropped_chat_ratings:
         print(f"Dropped {summary.dropped_chat_ratings} chat ratings of replaced movies.")
+    checkpoint = settings.data_dir / CHECKPOINT_NAME
+    if checkpoint.exists():
+        # The saved model learned the old catalogue: the bot would serve it until a retrain.
+        checkpoint.unlink()
+        print(f"Removed the model checkpoint {checkpoint}: the bot trains a new model at start.")
     print("Restart the bot to serve the new catalogue.")
     return 0
 

@@ -32,7 +32,8 @@ __all__ = [
 
 # Top picks of a /recommend reply that name the user's movie they resemble most.
 EXPLAINED_PICKS = 3
-# A pick predicted below the scale's middle is no match for anything the user liked.
+# A pick predicted below the scale's middle is no match for anything the user liked. The
+# predicted rating decides, not the ranking score, which also counts the movie's popularity.
 EXPLAINED_MIN_SCORE = 0.5
 # A rating counts as high from this point of the scale (4 stars on a 1-5 scale).
 HIGH_RATING_TARGET = 0.75
@@ -474,7 +475,12 @@ class RecommenderService:
         ]
         because = {}
         for movie in movies[:EXPLAINED_PICKS]:
-            if movie.personal and movie.rating is None and movie.score >= EXPLAINED_MIN_SCORE:
+            if (
+                movie.personal
+                and movie.rating is None
+                and movie.predicted is not None
+                and self.scale.to_target(movie.predicted) >= EXPLAINED_MIN_SCORE
+            ):
                 closest = closest_movie(ranker, movie.movie_id, liked)
                 if closest is not None:
                     because[movie.movie_id] = self.titles[closest]

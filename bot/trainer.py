@@ -33,6 +33,10 @@ __all__ = ["ModelVersion", "Trainer", "TrainerStatus", "fit_snapshot"]
 
 logger = logging.getLogger(__name__)
 
+# A warm start is for a few new ratings: above this share of the ratings by users or of
+# movies that are new or changed since the previous model, training starts from scratch.
+WARM_START_MAX_NEW_SHARE = 0.25
+
 
 @dataclass(frozen=True)
 class ModelVersion:
@@ -82,7 +86,9 @@ def fit_snapshot(
     ``previous_revision``, are fitted with the rest frozen (fold-in) and their rows
     written into the model. Early stopping often keeps the starting model after a few new
     ratings, because it has the best validation loss. The fold-in still gives new rows a
-    fit and makes the model reflect the new ratings, as the served one did.
+    fit and makes the model reflect the new ratings, as the served one did. When those
+    users and movies hold more than ``WARM_START_MAX_NEW_SHARE`` of the ratings, training
+    starts from scratch instead.
     ``ranking`` sets the ranker's popularity prior and fold-in.
     """
     rating_count = len(snapshot.ratings)
@@ -93,6 +99,18 @@ def fit_snapshot(
     # Only rated movies get embedding rows: an unrated movie would keep its random
     # initialisation, so the ranker gives it the labelled fallback score instead.
     ratings = IndexedRatings.from_frame(snapshot.ratings)
+    changed: dict[int, dict[int, float]] = {}
+    new_movies: set[int] = set()
+    if previous is not None:
+        changed = _changed_ratings(snapshot, previous, previous_revision)
+        new_movies = set(ratings.movie_ids) - set(previous.movie_ids)
+        new_share = sum(map(len, changed.values())) + int(
+            snapshot.ratings["movie_id"].isin(new_movies).sum()
+        )
+        if new_share > WARM_START_MAX_NEW_SHARE * rating_count:
+            # After an import, say: the warm start would carry little over, and folding
+            # in that many ratings would take longer than the training itself.
+            previous, changed, new_movies = None, {}, set()
     trained = train(
         ratings,
         snapshot.scale,
@@ -105,9 +123,8 @@ def fit_snapshot(
     refitted = 0
     if previous is not None:
         # Movies first: the users' fold-in scores them with these rows.
-        new_movies = set(trained.movie_ids) - set(previous.movie_ids)
         ranker.refit_movie_rows(snapshot.ratings, new_movies)
-        refitted = ranker.refit_model_rows(_changed_ratings(snapshot, previous, previous_revision))
+        refitted = ranker.refit_model_rows(changed)
     return ModelVersion(
         ranker=ranker,
         revision=snapshot.revision,

@@ -80,6 +80,20 @@ async def test_weak_picks_explain_nothing(bot):
     await bot.settle()
 
 
+async def test_picks_predicted_low_explain_nothing(bot):
+    await bot.send("/rate 102 5", user_id=555)
+    lines = (await bot.reply("/recommend", user_id=555)).splitlines()
+    predicted = re.compile(r"\(predicted (\d+(?:\.\d+)?)\)")
+    checked = 0
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        match = predicted.search(line)
+        if match is not None and float(match[1]) < 3.0:
+            checked += 1
+            assert "because" not in following
+    assert checked
+    await bot.settle()
+
+
 async def test_low_ratings_explain_nothing(bot):
     await bot.send("/rate 101 1", user_id=555)
     reply = await bot.reply("/recommend", user_id=555)

@@ -184,6 +184,37 @@ def test_cli_imports_into_data_dir(tmp_path, folder, monkeypatch, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
+def test_cli_import_removes_the_old_checkpoint(tmp_path, folder, monkeypatch, capsys):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    checkpoint = data_dir / "model.pt"
+    checkpoint.write_bytes(b"a model of the demo catalogue")
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    assert main(["import-movielens", str(folder)]) == 0
+    assert "Removed the model checkpoint" in capsys.readouterr().out
+    assert not checkpoint.exists()
+
+
+async def test_bot_after_import_over_demo_data_is_personal(make_settings, folder):
+    settings = make_settings()
+    harness = await start_harness(settings)
+    await harness.settle()
+    await stop_harness(harness)
+    assert (settings.data_dir / "model.pt").exists()
+    store = Store(settings.data_dir / "bot.sqlite3", default_scale=settings.rating_scale())
+    import_movielens(store, folder)
+    store.close()
+    (settings.data_dir / "model.pt").unlink()
+
+    harness = await start_harness(settings)
+    await harness.settle()
+    await harness.reply("/rate 7 5", user_id=555)
+    reply = await harness.reply("/recommend", user_id=555)
+    assert "Still learning" not in reply
+    assert "(predicted " in reply
+    await stop_harness(harness)
+
+
 async def test_bot_serves_imported_catalogue(make_settings, folder):
     settings = make_settings()
     store = Store(settings.data_dir / "bot.sqlite3", default_scale=settings.rating_scale())

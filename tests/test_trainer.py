@@ -156,6 +156,11 @@ async def test_process_worker_trains_and_cancels(store):
 
 
 def test_warm_retrain_folds_in_who_rated_since(store):
+    # Enough earlier ratings that the new ones are few, so the retrain starts warm.
+    for telegram_id in range(600, 620):
+        user, _ = store.register(telegram_id)
+        for movie in (101, 102, 103, 104):
+            store.set_rating(user, movie, 1.0 + (telegram_id + movie) % 9 * 0.5)
     first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
     newcomer, _ = store.register(555)
     store.set_rating(newcomer, 104, 5.0)
@@ -177,3 +182,20 @@ def test_warm_retrain_folds_in_who_rated_since(store):
 
 def test_cold_training_folds_in_nobody(store):
     assert fit_snapshot(store.snapshot(), ModelConfig(), FAST).refitted_users == 0
+
+
+def test_retrain_after_many_new_ratings_starts_cold(store):
+    first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
+    for telegram_id in range(600, 610):
+        user, _ = store.register(telegram_id)
+        for movie in (101, 102, 103, 104):
+            store.set_rating(user, movie, 4.0)
+    second = fit_snapshot(
+        store.snapshot(),
+        ModelConfig(),
+        FAST,
+        previous=first.ranker.trained,
+        previous_revision=first.revision,
+    )
+    assert second.refitted_users == 0
+    assert second.rating_count == 56
