@@ -158,8 +158,12 @@ def rate_saved(texts: Texts, written: RatingWrite, title: str | None) -> Reply:
     return Reply(texts.html("rate_saved", movie=movie, rating=rating), html=True)
 
 
-def recommend_error(texts: Texts, argument: str) -> Reply:
-    reason = texts("recommend_unknown_option", value=preview(argument))
+def recommend_error(texts: Texts, argument: str, has_genres: bool = True) -> Reply:
+    """Explain an unknown /recommend argument; a single word may be meant as a genre."""
+    key = "recommend_unknown_option"
+    if not has_genres and len(argument.split()) == 1:
+        key = "recommend_no_genres"
+    reason = texts(key, value=preview(argument))
     return Reply(f"{reason}\n{texts('recommend_usage')}")
 
 

@@ -171,6 +171,14 @@ async def test_recommend_rejects_unknown_option(bot, arguments):
     assert reply.endswith(RECOMMEND_USAGE)
 
 
+async def test_recommend_genre_without_genres_says_so(bot):
+    reply = await bot.reply("/recommend comedy")
+    assert reply.startswith("This catalogue has no genres, so 'comedy' is not one.")
+    assert reply.endswith(RECOMMEND_USAGE)
+    several = await bot.reply("/recommend all please")
+    assert several.startswith("Unknown option 'all please'.")
+
+
 async def test_recommend_uses_model_that_learned_rating(bot):
     await bot.send("/rate 104 5", user_id=555)
     await bot.settle()

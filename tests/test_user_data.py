@@ -45,10 +45,12 @@ async def test_unrate_removes_rating(bot):
 
 
 async def test_unrate_rejects_bad_input(bot):
-    for text in ("/unrate", "/unrate abc", "/unrate 1 2"):
+    for text in ("/unrate abc", "/unrate 1 2"):
         reply = await bot.reply(text, user_id=555)
         assert reply.startswith("Movie ID must be a whole number")
         assert reply.endswith("Usage: /unrate <movie_id>")
+    missing = await bot.reply("/unrate", user_id=555)
+    assert missing == "Missing the movie ID.\nUsage: /unrate <movie_id>"
 
 
 async def test_export_sends_csv_with_times(bot):

@@ -101,7 +101,10 @@ async def recommend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     recommender = service(context)
     genre = arguments[0] if len(arguments) == 1 and arguments[0] in recommender.genres else None
     if genre is None and (len(arguments) > 1 or (arguments and arguments[0] != "all")):
-        await send(update, replies.recommend_error(texts, " ".join(context.args)))
+        error = replies.recommend_error(
+            texts, " ".join(context.args), has_genres=bool(recommender.genres)
+        )
+        await send(update, error)
         return
 
     if await recommender.training_pending(user):

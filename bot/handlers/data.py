@@ -42,6 +42,8 @@ async def unrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     texts = texts_of(update)
     arguments = context.args or []
     try:
+        if not arguments:
+            raise InvalidRequest("unrate_missing_movie")
         if len(arguments) != 1:
             raise InvalidRequest("movie_id_invalid", value=replies.preview(" ".join(arguments)))
         movie_id = parse_movie_id(arguments[0])

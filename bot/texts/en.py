@@ -91,6 +91,7 @@ TEXTS = {
     # /recommend.
     "recommend_usage": "Usage: /recommend [all|group|<genre>]",
     "recommend_unknown_option": "Unknown option {value}.",
+    "recommend_no_genres": "This catalogue has no genres, so {value} is not one.",
     "recommend_all_rated": "You have rated every movie. /recommend all shows them ranked.",
     "recommend_no_ratings": (
         "You have not rated any movie yet, so these are ranked by average rating. "
@@ -134,6 +135,7 @@ TEXTS = {
     "myratings_more": "…and {count} more. /export sends all of them.",
     "myratings_empty": "You have not rated any movie yet. /rate shows movies to rate.",
     "unrate_usage": "Usage: /unrate <movie_id>",
+    "unrate_missing_movie": "Missing the movie ID.",
     "unrate_done": "Removed your rating of {movie}.",
     "unrate_missing": "You have not rated movie #{movie_id}.",
     "export_caption": "Your ratings ({count}).",

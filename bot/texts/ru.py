@@ -88,6 +88,7 @@ TEXTS = {
     # /recommend.
     "recommend_usage": "Использование: /recommend [all|group|<genre>]",
     "recommend_unknown_option": "Неизвестный параметр {value}.",
+    "recommend_no_genres": "В этом каталоге нет жанров, поэтому {value} не подходит.",
     "recommend_all_rated": "Вы оценили все фильмы. /recommend all покажет их по порядку.",
     "recommend_no_ratings": (
         "Вы ещё не оценили ни одного фильма, поэтому они упорядочены по средней оценке. "
@@ -132,6 +133,7 @@ TEXTS = {
     "myratings_more": "…и ещё {count}. /export пришлёт все.",
     "myratings_empty": "Вы ещё не оценили ни одного фильма. /rate покажет фильмы для оценки.",
     "unrate_usage": "Использование: /unrate <movie_id>",
+    "unrate_missing_movie": "Не указан номер фильма.",
     "unrate_done": "Ваша оценка фильма {movie} удалена.",
     "unrate_missing": "Вы не оценивали фильм #{movie_id}.",
     "export_caption": "Ваши оценки ({count}).",
