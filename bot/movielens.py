@@ -116,7 +116,9 @@ def _rows(
         step = max(total // 10, 1)
         for index, fields in enumerate(reader, start=1):
             yield reader.line_num, fields
-            if progress is not None and total >= PROGRESS_MIN_ROWS and index % step == 0:
+            # One line per tenth, the last one for the final row.
+            due = index == total or (index % step == 0 and index + step <= total)
+            if progress is not None and total >= PROGRESS_MIN_ROWS and due:
                 progress(
                     f"{path.name}: {index:,} of {total:,} rows ({round(100 * index / total)}%)"
                 )

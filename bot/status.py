@@ -45,7 +45,7 @@ def status_text(state: TrainerStatus, stored_ratings: int, now: float | None = N
         lines = [
             f"Model version {current.version}, trained {_utc(current.trained_at)} "
             f"({_age(now - current.trained_at)}).",
-            f"Ratings learned: {current.rating_count} of {stored_ratings} stored.",
+            _learned_line(current.rating_count, stored_ratings),
             f"Last loss: {current.final_loss:.4f} after {current.epochs} epochs "
             f"in {current.seconds:.1f} s.",
         ]
@@ -61,3 +61,10 @@ def status_text(state: TrainerStatus, stored_ratings: int, now: float | None = N
         when = _utc(state.last_error_at) if state.last_error_at is not None else "unknown time"
         lines.append(f"Last training error ({when}): {state.last_error}")
     return "\n".join(lines)
+
+
+def _learned_line(learned: int, stored: int) -> str:
+    if learned > stored:
+        # Ratings were deleted (/unrate, /forget) since the model was trained.
+        return f"Ratings learned: {learned}; {stored} stored now, after deletions."
+    return f"Ratings learned: {learned} of {stored} stored."

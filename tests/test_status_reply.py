@@ -69,3 +69,8 @@ def test_status_reports_last_error():
 def test_status_while_debouncing():
     text = status_text(state(trained_version(), pending=True), 126, now=TRAINED_AT)
     assert text.endswith("Training: starting soon, waiting for more ratings.")
+
+
+def test_status_after_deletions_says_fewer_stored():
+    lines = status_text(state(trained_version()), 100, now=TRAINED_AT + 150).splitlines()
+    assert lines[1] == "Ratings learned: 120; 100 stored now, after deletions."

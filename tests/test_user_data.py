@@ -60,7 +60,7 @@ async def test_export_sends_csv_with_times(bot):
     await bot.send("/export", user_id=555)
     call = bot.api.calls[-1]
     assert call.method == "sendDocument"
-    assert call.parameters["caption"] == "Your ratings (2)."
+    assert call.parameters["caption"] == "Your ratings and not-seen marks (2)."
     filename, content = call.files["document"]
     assert filename == EXPORT_FILENAME
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))

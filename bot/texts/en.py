@@ -138,7 +138,7 @@ TEXTS = {
     "unrate_missing_movie": "Missing the movie ID.",
     "unrate_done": "Removed your rating of {movie}.",
     "unrate_missing": "You have not rated movie #{movie_id}.",
-    "export_caption": "Your ratings ({count}).",
+    "export_caption": "Your ratings and not-seen marks ({count}).",
     "export_empty": "You have no ratings to export yet.",
     "forget_confirm": (
         "Delete all your ratings ({count}) and your user number? This cannot be undone."

@@ -136,7 +136,7 @@ TEXTS = {
     "unrate_missing_movie": "Не указан номер фильма.",
     "unrate_done": "Ваша оценка фильма {movie} удалена.",
     "unrate_missing": "Вы не оценивали фильм #{movie_id}.",
-    "export_caption": "Ваши оценки ({count}).",
+    "export_caption": "Ваши оценки и отметки «не смотрел» ({count}).",
     "export_empty": "Вам пока нечего выгружать: оценок нет.",
     "forget_confirm": (
         "Удалить все ваши оценки ({count}) и номер пользователя? Это нельзя отменить."
