@@ -84,25 +84,39 @@ class ForgetPress:
 
 @dataclass(frozen=True)
 class NextPress:
-    """The button for the next ``/recommend`` picks, from position ``offset``."""
+    """The button for the next ``/recommend`` picks, from position ``offset``.
+
+    ``genre`` is the casefolded genre of a ``/recommend <genre>`` list, or ``None``.
+    """
 
     offset: int
     include_rated: bool
+    genre: str | None = None
 
     def data(self) -> str:
-        return _checked(f"n:{self.offset}:{'a' if self.include_rated else 'u'}")
+        data = f"n:{self.offset}:{'a' if self.include_rated else 'u'}"
+        if self.genre is not None:
+            data += f":{self.genre}"
+        return _checked(data)
+
+    @staticmethod
+    def fits(genre: str) -> bool:
+        """Return true if a button can carry ``genre`` (ASCII letters, digits, " ()-")."""
+        return _GENRE.fullmatch(genre) is not None
 
 
 Press = RatePress | StarsPress | UnseenPress | PagePress | ForgetPress | NextPress
 
 _NUMBER = r"(0|[1-9][0-9]{0,17})"
+# Fits the 64 bytes with the longest offset: "n:999999999:u:" is 14 of them.
+_GENRE = re.compile(r"[a-z0-9() -]{1,40}", re.ASCII)
 _PATTERNS = {
     "r": re.compile(rf"{_NUMBER}:(0|[1-9][0-9]{{0,2}})(\.[0-9]{{1,3}})?", re.ASCII),
     "s": re.compile(_NUMBER, re.ASCII),
     "u": re.compile(_NUMBER, re.ASCII),
     "m": re.compile(r"([1-9][0-9]{0,8})", re.ASCII),
     "f": re.compile(r"([1-9][0-9]{0,18}):([yn])", re.ASCII),
-    "n": re.compile(r"([1-9][0-9]{0,8}):([au])", re.ASCII),
+    "n": re.compile(r"([1-9][0-9]{0,8}):([au])(?::([a-z0-9() -]{1,40}))?", re.ASCII),
 }
 
 
@@ -131,5 +145,5 @@ def parse_callback(data: str | None) -> Press:
     if action == "m":
         return PagePress(int(groups[0]))
     if action == "n":
-        return NextPress(int(groups[0]), groups[1] == "a")
+        return NextPress(int(groups[0]), groups[1] == "a", groups[2])
     return ForgetPress(int(groups[0]), groups[1] == "y")

@@ -210,9 +210,10 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         lines.append(texts.html("recommend_stale"))
     unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
     next_page = None
-    # NOTE: the next-picks button does not carry a genre, so genre lists end at one page.
-    if result.has_more and result.genre is None:
-        next_page = NextPress(result.offset + len(result.movies), include_rated)
+    genre = None if result.genre is None else result.genre.casefold()
+    # A genre whose name a button cannot carry ends its list at one page.
+    if result.has_more and (genre is None or NextPress.fits(genre)):
+        next_page = NextPress(result.offset + len(result.movies), include_rated, genre)
     keyboard = recommend_keyboard(texts, unrated[:RATE_BUTTONS], next_page)
     return Reply("\n".join(lines), html=True, keyboard=keyboard)
 

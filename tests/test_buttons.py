@@ -247,3 +247,15 @@ async def test_group_press_on_anothers_message_rejected(bot):
     calls = await bot.press(RatePress(101, 4).data(), message, user_id=555)
     assert stored(bot, 555) == {101: 4.0}
     await bot.settle()
+
+
+def test_next_press_carries_a_genre():
+    press = NextPress(10, include_rated=False, genre="sci-fi")
+    assert press.data() == "n:10:u:sci-fi"
+    assert parse_callback(press.data()) == press
+    assert parse_callback("n:10:a") == NextPress(10, include_rated=True)
+    assert NextPress.fits("(no genres listed)")
+    assert not NextPress.fits("комедия")
+    for data in ("n:10:u:", "n:10:u:Sci-Fi", "n:10:u:" + "x" * 41, "n:10:u:a;b"):
+        with pytest.raises(InvalidCallback):
+            parse_callback(data)

@@ -220,3 +220,28 @@ async def test_stars_prompt_shows_details(big_bot):
         'How would you rate #4 <a href="https://www.themoviedb.org/movie/603">The Matrix'
     )
     assert prompt.parameters["parse_mode"] == "HTML"
+
+
+async def test_genre_list_pages_on(make_settings):
+    settings = make_settings(train_epochs=3)
+    Store(settings.data_dir / DATABASE_NAME, default_scale=settings.rating_scale()).close()
+    with sqlite3.connect(settings.data_dir / DATABASE_NAME) as connection:
+        connection.executemany(
+            "INSERT INTO movies (movie_id, title, genres) VALUES (?, ?, ?)",
+            [(movie, f"Comedy {movie}", "Comedy") for movie in range(1, 26)]
+            + [(movie, f"Drama {movie}", "Drama") for movie in range(26, 40)],
+        )
+    harness = await start_harness(settings)
+    await harness.settle()
+    await harness.send("/rate 101 5", user_id=555)
+    first = await harness.reply("/recommend comedy", user_id=555)
+    assert first.startswith("Your top picks in Comedy:")
+    more = [button for button in harness.buttons() if button["text"] == "More picks »"]
+    assert more[0]["callback_data"] == "n:10:u:comedy"
+    await harness.press_label("More picks »", user_id=555)
+    second = harness.api.calls[-1].parameters["text"]
+    shown = re.findall(r"Movie #(\d+)", first) + re.findall(r"Movie #(\d+)", second)
+    assert len(shown) == 20
+    assert len(set(shown)) == 20
+    assert all(1 <= int(movie) <= 25 for movie in shown)
+    await stop_harness(harness)

@@ -140,8 +140,13 @@ async def _next_picks_page(
 ) -> None:
     query = update.callback_query
     texts = texts_of(update)
-    result = await service(context).recommend(
-        user, include_rated=press.include_rated, offset=press.offset
+    recommender = service(context)
+    if press.genre is not None and press.genre not in recommender.genres:
+        # A button from before an import that changed the catalogue's genres.
+        await query.answer(texts("callback_stale"), show_alert=True)
+        return
+    result = await recommender.recommend(
+        user, include_rated=press.include_rated, offset=press.offset, genre=press.genre
     )
     if not result.movies:
         await query.answer(texts("callback_stale"), show_alert=True)
