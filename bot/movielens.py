@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ MOVIE_COLUMNS = ["movieId", "title", "genres"]
 # SQLite integers have 64 bits.
 MAX_ID = 2**63 - 1
 RATING_COLUMNS = ["userId", "movieId", "rating", "timestamp"]
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 LINK_COLUMNS = ["movieId", "imdbId", "tmdbId"]
 MAX_LISTED_ERRORS = 20
 PROGRESS_MIN_ROWS = 50_000
@@ -161,7 +163,7 @@ def _read_links(path: Path, data: MovieLensData, errors: _Errors) -> None:
         try:
             movie_id = _positive_int(movie_text, "movieId")
             tmdb_id = _positive_int(tmdb_text, "tmdbId") if tmdb_text else None
-            if imdb_id and not imdb_id.isdigit():
+            if imdb_id and not (imdb_id.isascii() and imdb_id.isdigit()):
                 raise ValueError(f"imdbId must be digits, got {imdb_id!r}")
         except ValueError as error:
             errors.add(path.name, line, str(error))
@@ -176,10 +178,10 @@ def _read_links(path: Path, data: MovieLensData, errors: _Errors) -> None:
 def _parse_rating(fields: list[str], data: MovieLensData) -> tuple[int, int, float, int]:
     user_id = _positive_int(fields[0], "userId")
     movie_id = _positive_int(fields[1], "movieId")
-    try:
-        rating = float(fields[2])
-    except ValueError:
-        raise ValueError(f"rating must be a number, got {fields[2]!r}") from None
+    # float() alone would also take "4_0" or Arabic-Indic digits. MovieLens writes 3.5.
+    if _DECIMAL.fullmatch(fields[2]) is None:
+        raise ValueError(f"rating must be a number like 3.5, got {fields[2]!r}")
+    rating = float(fields[2])
     MOVIELENS_SCALE.check(rating)
     if not (fields[3].isascii() and fields[3].isdigit()) or int(fields[3]) > MAX_ID:
         raise ValueError(f"timestamp must be whole seconds since 1970, got {fields[3]!r}")
@@ -233,6 +235,8 @@ def read_movielens(folder: Path, progress: Progress | None = None) -> MovieLensD
         _read_links(paths["links"], data, errors)
     _read_ratings(paths["ratings"], data, errors, progress)
     errors.raise_if_any()
+    if not data.movies:
+        raise MovieLensImportError(f"{paths['movies']} has no movies: nothing to import")
     present = [path for path in paths.values() if path.is_file()]
     data.digest = _digest(present)
     return data

@@ -199,21 +199,30 @@ def recommendations(texts: Texts, result: Recommendations, *, include_rated: boo
         return Reply(texts("recommend_all_rated"))
 
     lines = [html.escape(_recommend_header(texts, result, include_rated))]
+    # Each movie's line and its "because" line stay together; movies past the message
+    # length limit are left for the next-picks button.
+    entries = []
     for rank, movie in enumerate(result.movies, start=result.offset + 1):
-        lines.append(_movie_line(texts, rank, movie, personal_list=result.personal))
+        entry = _movie_line(texts, rank, movie, personal_list=result.personal)
         because = result.because.get(movie.movie_id)
         if because is not None:
-            lines.append(texts.html("recommend_because", title=html.escape(shorten(because))))
-    if result.offset == 0 and len(result.movies) < result.total:
-        lines.append(texts.html("recommend_cut", shown=len(result.movies), total=result.total))
+            because_line = texts.html("recommend_because", title=html.escape(shorten(because)))
+            entry = f"{entry}\n{because_line}"
+        entries.append(entry)
+    entries = bounded_lines(entries) or entries[:1]
+    movies = result.movies[: len(entries)]
+    lines.extend(entries)
+    if result.offset == 0 and len(movies) < result.total:
+        lines.append(texts.html("recommend_cut", shown=len(movies), total=result.total))
     if not result.fresh:
         lines.append(texts.html("recommend_stale"))
-    unrated = [(movie.movie_id, movie.title) for movie in result.movies if movie.rating is None]
+    unrated = [(movie.movie_id, movie.title) for movie in movies if movie.rating is None]
     next_page = None
     genre = None if result.genre is None else result.genre.casefold()
+    has_more = result.has_more or len(movies) < len(result.movies)
     # A genre whose name a button cannot carry ends its list at one page.
-    if result.has_more and (genre is None or NextPress.fits(genre)):
-        next_page = NextPress(result.offset + len(result.movies), include_rated, genre)
+    if has_more and (genre is None or NextPress.fits(genre)):
+        next_page = NextPress(result.offset + len(movies), include_rated, genre)
     keyboard = recommend_keyboard(texts, unrated[:RATE_BUTTONS], next_page)
     return Reply("\n".join(lines), html=True, keyboard=keyboard)
 

@@ -377,11 +377,12 @@ class RecommenderService:
         return current.ranker is self._folded_ranker and self._folded.get(user_id, 0) >= revision
 
     async def training_pending(self, user_id: int) -> bool:
-        """Return true if the served model lacks the user's latest rating and will get it."""
+        """Return true if the served model lacks the user's latest change and will get it."""
+        if self._fold_in_waiting(user_id):
+            # Also after a deletion, which leaves no newer revision to compare with.
+            return True
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        if self._reflects(user_id, revision):
-            return False
-        return self._fold_in_waiting(user_id) or self.trainer.is_pending(revision)
+        return not self._reflects(user_id, revision) and self.trainer.is_pending(revision)
 
     async def wait_for_model(self, user_id: int) -> bool:
         """Wait up to ``wait_seconds`` for a model that has the user's latest rating.

@@ -65,6 +65,6 @@ def status_text(state: TrainerStatus, stored_ratings: int, now: float | None = N
 
 def _learned_line(learned: int, stored: int) -> str:
     if learned > stored:
-        # Ratings were deleted (/unrate, /forget) since the model was trained.
-        return f"Ratings learned: {learned}; {stored} stored now, after deletions."
+        # Ratings were deleted or replaced by an import since the model was trained.
+        return f"Ratings learned: {learned}; {stored} stored now."
     return f"Ratings learned: {learned} of {stored} stored."

@@ -452,3 +452,17 @@ def test_fold_in_parts_respect_the_rating_limit():
     assert parts == [{1: ratings[1], 2: ratings[2]}, {3: ratings[3], 4: {}}]
     assert service_module._parts({5: {101: 1.0, 102: 1.0}}, 1) == [{5: {101: 1.0, 102: 1.0}}]
     assert service_module._parts({}, 3) == []
+
+
+async def test_recommend_after_unrate_waits_for_the_fold_in(make_settings):
+    harness = await start_harness(make_settings(train_debounce_seconds=60))
+    await harness.settle()
+    await harness.send("/rate 104 5", user_id=555)
+    await harness.send("/rate 101 1", user_id=555)
+    user_id = harness.service.store.user_for_telegram(555)
+    await harness.service._wait_fold_in(user_id, 10)
+    assert await harness.service.unrate(user_id, 104)
+    assert await harness.service.training_pending(user_id)
+    assert await harness.service.wait_for_model(user_id)
+    assert not await harness.service.training_pending(user_id)
+    await stop_harness(harness)

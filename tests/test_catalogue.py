@@ -245,3 +245,31 @@ async def test_genre_list_pages_on(make_settings):
     assert len(set(shown)) == 20
     assert all(1 <= int(movie) <= 25 for movie in shown)
     await stop_harness(harness)
+
+
+async def test_long_titles_keep_recommend_under_limit(make_settings):
+    settings = make_settings(train_epochs=3, recommend_limit=30)
+    Store(settings.data_dir / DATABASE_NAME, default_scale=settings.rating_scale()).close()
+    with sqlite3.connect(settings.data_dir / DATABASE_NAME) as connection:
+        connection.executemany(
+            "INSERT INTO movies (movie_id, title) VALUES (?, ?)",
+            [(movie, f"{movie} " + "long title " * 180) for movie in range(1, 31)],
+        )
+    harness = await start_harness(settings)
+    await harness.settle()
+    reply = await harness.reply("/recommend all", user_id=555)
+    assert len(reply) <= 4096
+    shown = len(re.findall(r"Movie #\d+", reply))
+    assert 0 < shown < 34
+    assert any(button["text"] == "More picks »" for button in harness.buttons())
+    await stop_harness(harness)
+
+
+async def test_movies_on_empty_catalogue(make_settings):
+    settings = make_settings(load_demo_data=False)
+    Store(settings.data_dir / DATABASE_NAME, default_scale=settings.rating_scale()).close()
+    with sqlite3.connect(settings.data_dir / DATABASE_NAME) as connection:
+        connection.execute("DELETE FROM movies")
+    harness = await start_harness(settings)
+    assert await harness.reply("/movies") == "The catalogue has no movies yet."
+    await stop_harness(harness)

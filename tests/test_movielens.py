@@ -1,5 +1,6 @@
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from bot.__main__ import main
@@ -85,7 +86,9 @@ def test_second_import_changes_nothing(store, folder):
         ("1,2,5.5,100", "ratings.csv line 1202: rating 5.5 is outside the scale 0.5 to 5"),
         ("1,2,4.2,100", "ratings.csv line 1202: rating 4.2 is not a multiple of 0.5"),
         ("1,2,four,100", "ratings.csv line 1202: rating must be a number"),
-        ("1,2,nan,100", "ratings.csv line 1202: a rating must be a finite number"),
+        ("1,2,4_0,100", "ratings.csv line 1202: rating must be a number like 3.5, got '4_0'"),
+        ("1,2,\u0664,100", "ratings.csv line 1202: rating must be a number like 3.5"),
+        ("1,2,nan,100", "ratings.csv line 1202: rating must be a number like 3.5, got .nan."),
         ("1,2,4.0,soon", "ratings.csv line 1202: timestamp must be whole seconds"),
     ],
 )
@@ -129,6 +132,15 @@ def test_bad_movie_row_is_reported(store, tmp_path, movie_line, reason):
     with pytest.raises(MovieLensImportError, match=reason):
         import_movielens(store, folder)
     assert store.movie_titles()[101] == "Demo movie 101"
+
+
+def test_non_ascii_imdb_id_is_reported(store, tmp_path):
+    folder = write_movielens(tmp_path / "ml", movies=20)
+    (folder / "links.csv").write_text(
+        "movieId,imdbId,tmdbId\n1,\u0661\u0662\u0663,5\n", encoding="utf-8"
+    )
+    with pytest.raises(MovieLensImportError, match=r"links\.csv line 2: imdbId must be digits"):
+        import_movielens(store, folder)
 
 
 def test_bad_header_and_missing_file(store, tmp_path):
@@ -248,3 +260,11 @@ def test_non_utf8_file_is_reported(store, tmp_path):
     with pytest.raises(MovieLensImportError, match=r"movies\.csv is not UTF-8 text"):
         import_movielens(store, folder)
     assert store.movie_titles()[101] == "Demo movie 101"
+
+
+def test_empty_catalogue_is_rejected(store, tmp_path):
+    empty = pd.DataFrame(columns=["user_id", "movie_id", "rating", "rated_at"])
+    folder = write_movielens(tmp_path / "ml", empty, movies=0, links=False)
+    with pytest.raises(MovieLensImportError, match="has no movies: nothing to import"):
+        import_movielens(store, folder)
+    assert count(store, "users", "source = 'demo'") == 5

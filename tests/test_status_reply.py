@@ -73,4 +73,4 @@ def test_status_while_debouncing():
 
 def test_status_after_deletions_says_fewer_stored():
     lines = status_text(state(trained_version()), 100, now=TRAINED_AT + 150).splitlines()
-    assert lines[1] == "Ratings learned: 120; 100 stored now, after deletions."
+    assert lines[1] == "Ratings learned: 120; 100 stored now."

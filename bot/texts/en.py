@@ -124,6 +124,7 @@ TEXTS = {
     "recommend_group_all_rated": "Someone here has rated or skipped every movie.",
     # /movies (HTML).
     "movies_page": "Movies {first}-{last} of {total} (page {page} of {pages}):",
+    "movies_empty": "The catalogue has no movies yet.",
     "movies_usage": "Usage: /movies [page]",
     "page_invalid": "Page must be a whole number from 1, got {value}.",
     "page_missing": "There is no page {page}: the last page is {pages}.",

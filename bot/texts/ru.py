@@ -122,6 +122,7 @@ TEXTS = {
     "recommend_group_all_rated": "Кто-то здесь уже оценил или пропустил каждый фильм.",
     # /movies (HTML).
     "movies_page": "Фильмы {first}-{last} из {total} (страница {page} из {pages}):",
+    "movies_empty": "В каталоге пока нет фильмов.",
     "movies_usage": "Использование: /movies [page]",
     "page_invalid": "Номер страницы должен быть целым числом от 1, получено {value}.",
     "page_missing": "Страницы {page} нет: последняя страница {pages}.",
