@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from telegram import Update
+from telegram.error import BadRequest, InvalidToken
 
 from bot import service as service_module
 from bot.replies import RATE_USAGE, RECOMMEND_USAGE
@@ -320,6 +321,27 @@ async def test_anonymous_admin_is_asked_for_personal_account(bot):
     assert "personal Telegram account" in await bot.reply_to(data)
     assert bot.service.store.user_for_telegram(1087968824) is None
     assert bot.service.store.revision() == 1
+
+
+async def test_rejected_request_is_logged_in_one_line(bot, monkeypatch, caplog):
+    async def refused(*args, **kwargs):
+        raise BadRequest("Message is too long")
+
+    monkeypatch.setattr(bot.service, "recommend", refused)
+    reply = await bot.reply("/recommend", user_id=555)
+    assert reply.startswith("Sorry, something went wrong")
+    assert "the Bot API rejected a request: Message is too long" in caplog.text
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert all(record.exc_info is None for record in errors)
+
+
+async def test_rejected_token_sends_no_apology(bot, monkeypatch, caplog):
+    async def revoked(*args, **kwargs):
+        raise InvalidToken("Unauthorized")
+
+    monkeypatch.setattr(bot.service, "recommend", revoked)
+    assert await bot.send("/recommend", user_id=555) == []
+    assert "the Bot API rejected the token" in caplog.text
 
 
 async def test_unexpected_error_is_logged_and_apologised(bot, monkeypatch, caplog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import send, texts_of
@@ -31,16 +31,30 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     user = update.effective_user if isinstance(update, Update) else None
     user_id = user.id if user is not None else None
-    if isinstance(context.error, Forbidden):
+    error = context.error
+    if isinstance(error, Forbidden):
         # The user blocked the bot or left the chat: nothing can reach them, so no retry.
-        logger.info("update %s: user %s cannot be reached: %s", update_id, user_id, context.error)
+        logger.info("update %s: user %s cannot be reached: %s", update_id, user_id, error)
         return
-    logger.error(
-        "error while handling update %s from user %s",
-        update_id,
-        user_id,
-        exc_info=context.error,
-    )
+    if isinstance(error, InvalidToken):
+        # Every further call fails the same way, the apology included.
+        logger.error(
+            "update %s: the Bot API rejected the token (%s): set a valid TELEGRAM_BOT_TOKEN "
+            "and restart the bot",
+            update_id,
+            error,
+        )
+        return
+    if isinstance(error, BadRequest):
+        # The Bot API refused one request; the traceback is at DEBUG for a closer look.
+        logger.error(
+            "update %s from user %s: the Bot API rejected a request: %s", update_id, user_id, error
+        )
+        logger.debug("traceback of update %s", update_id, exc_info=error)
+    else:
+        logger.error(
+            "error while handling update %s from user %s", update_id, user_id, exc_info=error
+        )
     if not isinstance(update, Update):
         return
     apology = texts_of(update)("apology")
@@ -50,5 +64,5 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.callback_query.answer(apology, show_alert=True)
         elif update.effective_message is not None:
             await send(update, Reply(apology))
-    except TelegramError:
-        logger.exception("could not send the apology for update %s", update_id)
+    except TelegramError as apology_error:
+        logger.error("could not send the apology for update %s: %s", update_id, apology_error)
