@@ -106,7 +106,9 @@ def run_import(settings: Settings, folder: Path, replace: bool) -> int:
         f"ratings into {store.path} (rating scale 0.5 to 5 in steps of 0.5)."
     )
     if summary.dropped_chat_ratings:
-        print(f"Dropped {summary.dropped_chat_ratings} chat ratings of replaced movies.")
+        dropped = summary.dropped_chat_ratings
+        noun = "rating" if dropped == 1 else "ratings"
+        print(f"Dropped {dropped} chat {noun} of replaced movies.")
     checkpoint = settings.data_dir / CHECKPOINT_NAME
     if checkpoint.exists():
         # The saved model learned the old catalogue: the bot would serve it until a retrain.

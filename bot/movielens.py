@@ -242,6 +242,11 @@ def read_movielens(folder: Path, progress: Progress | None = None) -> MovieLensD
     return data
 
 
+def _counted(count: int, noun: str) -> str:
+    """Return "1 rating" or "2 ratings"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _conflicting_chat_ratings(
     connection: sqlite3.Connection, catalogue: str, movie_ids: set[int]
 ) -> list[tuple[int, int]]:
@@ -312,9 +317,10 @@ def import_movielens(
         )
         if conflicting and not replace:
             users = len({user_id for user_id, _ in conflicting})
+            ratings = _counted(len(conflicting), "rating")
             raise MovieLensImportError(
-                f"{len(conflicting)} ratings by {users} chat users are of movies that the "
-                "import replaces; nothing imported. Run again with --replace to drop them."
+                f"{ratings} by {_counted(users, 'chat user')} of movies that the import "
+                "replaces: nothing imported. Run again with --replace to drop them."
             )
         user_count = _write(connection, data, conflicting)
         store.write_meta(
