@@ -84,7 +84,17 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX chat_members_by_user ON chat_members (user_id);
     """,
+    # The revision of a user's latest deletion of a rating (/unrate, a not-seen mark), which
+    # leaves no row behind to carry it.
+    """
+    ALTER TABLE users ADD COLUMN deleted_revision INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
+# The revision of each user's latest change: a rating written or deleted.
+USER_REVISION = (
+    "MAX(users.deleted_revision, "
+    "COALESCE((SELECT MAX(revision) FROM ratings WHERE ratings.user_id = users.user_id), 0))"
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -107,7 +117,8 @@ class RatingWrite:
 class RatingsSnapshot:
     """All ratings as of one store ``revision``, read in a single transaction.
 
-    ``user_revisions`` maps each user with ratings to the revision of their latest one.
+    ``user_revisions`` maps each user who rated or deleted a rating to the revision of
+    their latest change.
     """
 
     ratings: pd.DataFrame
@@ -117,7 +128,7 @@ class RatingsSnapshot:
     user_revisions: dict[int, int] = field(default_factory=dict)
 
     def users_changed_since(self, revision: int) -> list[int]:
-        """List the users who rated or re-rated a movie after ``revision``."""
+        """List the users who rated, re-rated or deleted a rating after ``revision``."""
         return sorted(user for user, latest in self.user_revisions.items() if latest > revision)
 
 
@@ -399,12 +410,12 @@ class Store(UserDataQueries):
         return found
 
     def user_revision(self, user_id: int) -> int:
-        """Return the revision of the user's latest rating, or 0 if they rated nothing."""
+        """Return the revision of the user's latest rating or deletion, 0 if there is none."""
         with self._lock:
             row = self._connection.execute(
-                "SELECT MAX(revision) FROM ratings WHERE user_id = ?", (user_id,)
+                f"SELECT {USER_REVISION} FROM users WHERE user_id = ?", (user_id,)
             ).fetchone()
-        return int(row[0] or 0)
+        return 0 if row is None else int(row[0])
 
     def snapshot(self) -> RatingsSnapshot:
         """Read every rating, the catalogue and the revision in one read transaction.
@@ -419,7 +430,7 @@ class Store(UserDataQueries):
             ratings = pd.read_sql_query("SELECT user_id, movie_id, rating FROM ratings", reader)
             movie_rows = reader.execute("SELECT movie_id FROM movies ORDER BY movie_id").fetchall()
             user_revisions = reader.execute(
-                "SELECT user_id, MAX(revision) FROM ratings GROUP BY user_id"
+                f"SELECT user_id, {USER_REVISION} FROM users WHERE {USER_REVISION} > 0"
             ).fetchall()
             revision = int(
                 reader.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0]

@@ -35,8 +35,15 @@ class UserDataQueries:
             )
             if cursor.rowcount == 0:
                 return False
-            self._bump_revision(connection)
+            self._record_deletion(connection, user_id)
         return True
+
+    def _record_deletion(self, connection, user_id: int) -> None:
+        """Bump the store revision for a deleted rating and note it as the user's change."""
+        revision = self._bump_revision(connection)
+        connection.execute(
+            "UPDATE users SET deleted_revision = ? WHERE user_id = ?", (revision, user_id)
+        )
 
     def mark_unseen(self, user_id: int, movie_id: int) -> bool:
         """Mark a movie as not seen, dropping any rating of it; return true if one was dropped."""
@@ -46,7 +53,7 @@ class UserDataQueries:
             )
             dropped = cursor.rowcount > 0
             if dropped:
-                self._bump_revision(connection)
+                self._record_deletion(connection, user_id)
             connection.execute(
                 "INSERT INTO unseen (user_id, movie_id, marked_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id, movie_id) DO NOTHING",

@@ -63,6 +63,7 @@ def test_unseen_only_database_gains_chat_members(tmp_path):
     Store(path, default_scale=RatingScale()).close()
     connection = sqlite3.connect(path)
     connection.execute("DROP TABLE chat_members")
+    connection.execute("ALTER TABLE users DROP COLUMN deleted_revision")
     connection.execute(f"PRAGMA user_version = {storage.MIGRATIONS.index(CHAT_MEMBERS)}")
     connection.close()
     store = Store(path, default_scale=RatingScale())
@@ -70,5 +71,30 @@ def test_unseen_only_database_gains_chat_members(tmp_path):
         user_id, _ = store.register(555)
         store.remember_member(-100, user_id, "Alice")
         assert user_version(path) == storage.SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+def test_older_database_gains_deleted_revision(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    store = Store(path, default_scale=RatingScale())
+    user_id, _ = store.register(555)
+    store.set_rating(user_id, 101, 4.0)
+    store.set_rating(user_id, 102, 2.0)
+    store.close()
+    connection = sqlite3.connect(path)
+    connection.execute("ALTER TABLE users DROP COLUMN deleted_revision")
+    connection.execute(f"PRAGMA user_version = {storage.SCHEMA_VERSION - 1}")
+    connection.commit()
+    connection.close()
+
+    store = Store(path, default_scale=RatingScale())
+    try:
+        assert user_version(path) == storage.SCHEMA_VERSION
+        assert store.user_ratings(user_id) == {101: 4.0, 102: 2.0}
+        before = store.user_revision(user_id)
+        assert store.delete_rating(user_id, 102)
+        assert store.user_revision(user_id) == before + 1
+        assert store.snapshot().user_revisions[user_id] == before + 1
     finally:
         store.close()

@@ -199,3 +199,20 @@ def test_retrain_after_many_new_ratings_starts_cold(store):
     )
     assert second.refitted_users == 0
     assert second.rating_count == 56
+
+
+def test_warm_retrain_folds_in_who_deleted_a_rating(store):
+    for telegram_id in range(600, 620):
+        user, _ = store.register(telegram_id)
+        for movie in (101, 102, 103, 104):
+            store.set_rating(user, movie, 1.0 + (telegram_id + movie) % 9 * 0.5)
+    first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
+    assert store.delete_rating(1, 101)
+    second = fit_snapshot(
+        store.snapshot(),
+        ModelConfig(),
+        FAST,
+        previous=first.ranker.trained,
+        previous_revision=first.revision,
+    )
+    assert second.refitted_users == 1
