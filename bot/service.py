@@ -422,7 +422,13 @@ class RecommenderService:
         rated = await asyncio.to_thread(self.store.user_ratings, user_id)
         unseen = await asyncio.to_thread(self.store.unseen_movies, user_id)
         revision = await asyncio.to_thread(self.store.user_revision, user_id)
-        ranker = await asyncio.to_thread(self._ranker)
+        if not self._fresh(user_id, revision) and self._fold_in_waiting(user_id):
+            # A model swap since the caller's wait queued this user's fold-in again.
+            await self._wait_fold_in(user_id, self.wait_seconds)
+        # Taken together, with no await between, so that both describe the same model.
+        fresh = self._fresh(user_id, revision)
+        served = self.trainer.current
+        ranker = served.ranker if served is not None else await asyncio.to_thread(self._ranker)
         needed_ratings = max(0, self.personal_min_ratings - len(rated))
         if needed_ratings:
             ranker = ranker.without_model()
@@ -453,7 +459,7 @@ class RecommenderService:
             rated_count=len(rated),
             unrated_count=len(self.titles) - len(rated) - len(unseen),
             personal=ranker.knows_user(user_id),
-            fresh=self.trainer.trained_revision >= revision or self._reflects(user_id, revision),
+            fresh=fresh,
             total=len(candidates),
             offset=offset,
             has_more=len(candidates) > end,
@@ -461,6 +467,10 @@ class RecommenderService:
             genre=self.genres.get(genre) if genre is not None else None,
             because=self._explain(ranker, movies, rated) if offset == 0 else {},
         )
+
+    def _fresh(self, user_id: int, revision: int) -> bool:
+        """Return true if the served model has the user's changes up to ``revision``."""
+        return self.trainer.trained_revision >= revision or self._reflects(user_id, revision)
 
     def _has_genre(self, movie_id: int, genre: str) -> bool:
         details = self.details.get(movie_id)
