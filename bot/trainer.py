@@ -108,8 +108,8 @@ def fit_snapshot(
             snapshot.ratings["movie_id"].isin(new_movies).sum()
         )
         if new_share > WARM_START_MAX_NEW_SHARE * rating_count:
-            # After an import, say: the warm start would carry little over, and folding
-            # in that many ratings would take longer than the training itself.
+            # As after an import: the warm start would carry little over, and folding in
+            # that many ratings would take longer than the training itself.
             previous, changed, new_movies = None, {}, set()
     trained = train(
         ratings,

@@ -115,8 +115,8 @@ def fold_in_movies(
 ) -> list[UserVector]:
     """Fit movie rows the way ``fold_in_users`` fits user rows, users and layers frozen.
 
-    Rating ``i`` is by the user at ``user_rows[i]`` of movie ``owners[i]``; ``starts`` hold
-    each movie's embedding and bias.
+    Rating ``i`` is by the user at ``user_rows[i]`` of movie ``owners[i]``, and ``starts``
+    contain each movie's embedding and bias to start from.
     """
     return _fit_rows(
         lambda vectors, biases: model.predict_for_movies(user_rows, vectors, biases),

@@ -324,10 +324,10 @@ async def test_anonymous_admin_is_asked_for_personal_account(bot):
 
 
 async def test_rejected_request_is_logged_in_one_line(bot, monkeypatch, caplog):
-    async def refused(*args, **kwargs):
+    async def rejected_request(*args, **kwargs):
         raise BadRequest("Message is too long")
 
-    monkeypatch.setattr(bot.service, "recommend", refused)
+    monkeypatch.setattr(bot.service, "recommend", rejected_request)
     reply = await bot.reply("/recommend", user_id=555)
     assert reply.startswith("Sorry, something went wrong")
     assert "the Bot API rejected a request: Message is too long" in caplog.text
@@ -433,7 +433,7 @@ async def test_burst_of_ratings_is_folded_in_batches(bot):
     await bot.settle()
 
 
-async def test_new_model_folds_in_again_who_rated_after_its_snapshot(bot):
+async def test_swap_refolds_users_who_rated_late(bot):
     await bot.send("/rate 104 5", user_id=555)
     await bot.settle()
     user_id = bot.service.store.user_for_telegram(555)

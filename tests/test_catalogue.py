@@ -240,10 +240,10 @@ async def test_genre_list_pages_on(make_settings):
     assert more[0]["callback_data"] == "n:10:u:comedy"
     await harness.press_label("More picks »", user_id=555)
     second = harness.api.calls[-1].parameters["text"]
-    shown = re.findall(r"Movie #(\d+)", first) + re.findall(r"Movie #(\d+)", second)
-    assert len(shown) == 20
-    assert len(set(shown)) == 20
-    assert all(1 <= int(movie) <= 25 for movie in shown)
+    movie_ids = re.findall(r"Movie #(\d+)", first) + re.findall(r"Movie #(\d+)", second)
+    assert len(movie_ids) == 20
+    assert len(set(movie_ids)) == 20
+    assert all(1 <= int(movie) <= 25 for movie in movie_ids)
     await stop_harness(harness)
 
 
@@ -259,8 +259,9 @@ async def test_long_titles_keep_recommend_under_limit(make_settings):
     await harness.settle()
     reply = await harness.reply("/recommend all", user_id=555)
     assert len(reply) <= 4096
-    shown = len(re.findall(r"Movie #\d+", reply))
-    assert 0 < shown < 34
+    listed = len(re.findall(r"Movie #\d+", reply))
+    assert listed > 0
+    assert listed < 30
     assert any(button["text"] == "More picks »" for button in harness.buttons())
     await stop_harness(harness)
 

@@ -186,7 +186,7 @@ def test_batch_fold_in_matches_one_by_one(planted):
             assert batch.predicted == pytest.approx(single.predicted, abs=1e-4)
 
 
-def test_movie_new_to_a_warm_start_gets_a_fitted_row(planted):
+def test_warm_start_fits_new_movie_row(planted):
     first = train(IndexedRatings.from_frame(planted), MOVIELENS_SCALE, SMALL, FAST)
     raters = sorted(planted["user_id"].unique())[:30]
     new = pd.DataFrame([(user, 41, 5.0, 0) for user in raters], columns=planted.columns)

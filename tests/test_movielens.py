@@ -163,8 +163,8 @@ def test_many_errors_are_counted(store, tmp_path):
 def test_chat_ratings_of_demo_movies_need_replace(store, folder):
     user_id, _ = store.register(555)
     store.set_rating(user_id, 102, 4.0)
-    refusal = r"1 rating by 1 chat user of movies.*--replace"
-    with pytest.raises(MovieLensImportError, match=refusal):
+    rejection = r"1 rating by 1 chat user of movies.*--replace"
+    with pytest.raises(MovieLensImportError, match=rejection):
         import_movielens(store, folder)
     assert store.user_ratings(user_id) == {102: 4.0}
 

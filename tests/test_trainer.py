@@ -155,29 +155,41 @@ async def test_process_worker_trains_and_cancels(store):
     assert multiprocessing.active_children() == []
 
 
-def test_warm_retrain_folds_in_who_rated_since(store):
-    # Enough earlier ratings that the new ones are few, so the retrain starts warm.
-    for telegram_id in range(600, 620):
+def add_rated_users(store, telegram_ids, rating=None):
+    """Register users who rate every demo movie, ``rating`` or a spread of ratings."""
+    for telegram_id in telegram_ids:
         user, _ = store.register(telegram_id)
         for movie in (101, 102, 103, 104):
-            store.set_rating(user, movie, 1.0 + (telegram_id + movie) % 9 * 0.5)
-    first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
-    newcomer, _ = store.register(555)
-    store.set_rating(newcomer, 104, 5.0)
-    store.set_rating(newcomer, 101, 1.0)
-    demo_user = 1
-    store.set_rating(demo_user, 104, 5.0)
-    second = fit_snapshot(
+            value = 1.0 + (telegram_id + movie) % 9 * 0.5 if rating is None else rating
+            store.set_rating(user, movie, value)
+
+
+def warm_retrain(store, first):
+    """Retrain on the store's snapshot, warm-started from the version ``first``."""
+    return fit_snapshot(
         store.snapshot(),
         ModelConfig(),
         FAST,
         previous=first.ranker.trained,
         previous_revision=first.revision,
     )
+
+
+def test_warm_retrain_folds_in_who_rated_since(store):
+    # Enough earlier ratings that the new ones are few, so the retrain starts warm.
+    add_rated_users(store, range(600, 620))
+    first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
+    newcomer, _ = store.register(555)
+    store.set_rating(newcomer, 104, 5.0)
+    store.set_rating(newcomer, 101, 1.0)
+    demo_user = 1
+    store.set_rating(demo_user, 104, 5.0)
+    second = warm_retrain(store, first)
     assert second.refitted_users == 2
     scored = second.ranker.score(newcomer, [101, 104])
     stars = {movie.movie_id: movie.predicted for movie in scored}
-    assert stars[104] > 4 and stars[101] < 2
+    assert stars[104] > 4
+    assert stars[101] < 2
 
 
 def test_cold_training_folds_in_nobody(store):
@@ -186,33 +198,15 @@ def test_cold_training_folds_in_nobody(store):
 
 def test_retrain_after_many_new_ratings_starts_cold(store):
     first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
-    for telegram_id in range(600, 610):
-        user, _ = store.register(telegram_id)
-        for movie in (101, 102, 103, 104):
-            store.set_rating(user, movie, 4.0)
-    second = fit_snapshot(
-        store.snapshot(),
-        ModelConfig(),
-        FAST,
-        previous=first.ranker.trained,
-        previous_revision=first.revision,
-    )
+    add_rated_users(store, range(600, 610), rating=4.0)
+    second = warm_retrain(store, first)
     assert second.refitted_users == 0
     assert second.rating_count == 56
 
 
 def test_warm_retrain_folds_in_who_deleted_a_rating(store):
-    for telegram_id in range(600, 620):
-        user, _ = store.register(telegram_id)
-        for movie in (101, 102, 103, 104):
-            store.set_rating(user, movie, 1.0 + (telegram_id + movie) % 9 * 0.5)
+    add_rated_users(store, range(600, 620))
     first = fit_snapshot(store.snapshot(), ModelConfig(), FAST)
     assert store.delete_rating(1, 101)
-    second = fit_snapshot(
-        store.snapshot(),
-        ModelConfig(),
-        FAST,
-        previous=first.ranker.trained,
-        previous_revision=first.revision,
-    )
+    second = warm_retrain(store, first)
     assert second.refitted_users == 1
